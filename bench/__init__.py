@@ -1,0 +1,1 @@
+"""Benchmarks of HMS: `python -m bench` runs them all; see bench/README.md."""

@@ -1,0 +1,1 @@
+"""The HMS email function: validate a JSON request, build the message, send it."""

@@ -1,0 +1,1 @@
+"""HMS: appointment booking for clinics."""

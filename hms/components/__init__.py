@@ -1,0 +1,1 @@
+"""Reusable UI pieces: layout, form fields, feedback. No database, no rules."""

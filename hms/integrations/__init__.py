@@ -1,0 +1,1 @@
+"""Clients for the outside services HMS talks to: email function, Google."""

@@ -1,0 +1,178 @@
+"""One doctor's open times (/doctors/[doctor_id]) and booking, for patients."""
+
+import reflex as rx
+
+from hms import routes
+from hms.components.feedback import empty_state, loading_state
+from hms.components.forms import field_error
+from hms.components.layout import page_layout
+from hms.models import REASON_MAX_LENGTH
+from hms.states.auth import AuthState
+from hms.states.doctors import DoctorDetailState
+from hms.states.rows import DayGroup, SlotRow
+
+
+def _slot_row(slot: SlotRow) -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.text(slot.time_label, weight="medium"),
+            rx.cond(
+                slot.clinic_label != "",
+                rx.text(slot.clinic_label, size="1", color_scheme="gray"),
+            ),
+            spacing="0",
+        ),
+        rx.spacer(),
+        rx.button(
+            "Book",
+            on_click=DoctorDetailState.open_booking(slot.id),
+            id=f"book-{slot.id}",
+            size="2",
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+        class_name="slot-row",
+    )
+
+
+def _day_card(day: DayGroup) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(day.title, size="3", as_="h2"),
+            rx.foreach(day.slots, _slot_row),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _booking_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Book this time"),
+            rx.dialog.description(
+                DoctorDetailState.booking_label, " with ", DoctorDetailState.doctor_name
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.el.input(
+                        type="hidden",
+                        name="slot_id",
+                        value=DoctorDetailState.booking_slot_id,
+                    ),
+                    rx.text(
+                        "Reason for the visit (optional)",
+                        as_="label",
+                        size="2",
+                        weight="medium",
+                    ),
+                    rx.text_area(
+                        name="reason",
+                        id="reason",
+                        placeholder="What would you like to see the doctor about?",
+                        rows="3",
+                        width="100%",
+                    ),
+                    rx.text(
+                        f"Up to {REASON_MAX_LENGTH} characters; only the doctor sees it.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    field_error("booking.reason"),
+                    rx.flex(
+                        rx.dialog.close(
+                            rx.button(
+                                "Cancel",
+                                variant="soft",
+                                color_scheme="gray",
+                                type="button",
+                            )
+                        ),
+                        rx.button(
+                            "Confirm booking", type="submit", id="confirm-booking"
+                        ),
+                        spacing="3",
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=DoctorDetailState.submit_booking,
+            ),
+        ),
+        open=DoctorDetailState.booking_open,
+        on_open_change=DoctorDetailState.set_booking_open,
+    )
+
+
+def _timezone_note() -> rx.Component:
+    return rx.text(
+        "Times are in your timezone (",
+        AuthState.user_timezone,
+        ")",
+        rx.cond(
+            DoctorDetailState.doctor_timezone != AuthState.user_timezone,
+            rx.text.span(
+                "; the clinic's time (",
+                DoctorDetailState.doctor_timezone,
+                ") is shown under each",
+            ),
+        ),
+        ".",
+        size="2",
+        color_scheme="gray",
+    )
+
+
+def _slots() -> rx.Component:
+    return rx.cond(
+        DoctorDetailState.slots_loading,
+        loading_state("Loading open times…"),
+        rx.cond(
+            DoctorDetailState.days.length() > 0,
+            rx.vstack(
+                rx.foreach(DoctorDetailState.days, _day_card), spacing="3", width="100%"
+            ),
+            empty_state(
+                "No open times in the next four weeks.",
+                rx.link("Choose another doctor", href=routes.DOCTORS),
+            ),
+        ),
+    )
+
+
+@rx.page(
+    route=routes.DOCTOR_DETAIL,
+    title="Book an appointment — HMS",
+    on_load=[AuthState.require_patient, DoctorDetailState.load_doctor],
+)
+def doctor_detail() -> rx.Component:
+    """Open times grouped by day in the patient's zone; a Book button on each."""
+    return page_layout(
+        rx.cond(
+            DoctorDetailState.doctor_found, DoctorDetailState.doctor_name, "Doctor"
+        ),
+        rx.cond(
+            DoctorDetailState.doctor_found,
+            rx.vstack(
+                rx.badge(
+                    DoctorDetailState.doctor_specialty,
+                    variant="soft",
+                    color_scheme="teal",
+                ),
+                _timezone_note(),
+                _slots(),
+                spacing="3",
+                width="100%",
+            ),
+            rx.cond(
+                DoctorDetailState.slots_loading,
+                loading_state(),
+                rx.link("Back to all doctors", href=routes.DOCTORS),
+            ),
+        ),
+        _booking_dialog(),
+    )

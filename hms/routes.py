@@ -1,0 +1,24 @@
+"""Every route of the app, in one place."""
+
+INDEX = "/"
+SIGNUP = "/signup"
+LOGIN = "/login"
+DOCTORS = "/doctors"
+# The dynamic segment becomes the root-state var `doctor_id`.
+DOCTOR_DETAIL = "/doctors/[doctor_id]"
+APPOINTMENTS = "/appointments"
+AVAILABILITY = "/availability"
+PROFILE = "/profile"
+
+# Where each role lands after logging in.
+ROLE_HOME = {"patient": DOCTORS, "doctor": AVAILABILITY}
+
+
+def doctor_url(doctor_id: int | str) -> str:
+    """The page of one doctor, e.g. `/doctors/7`."""
+    return f"{DOCTORS}/{doctor_id}"
+
+
+def home_for(role: str) -> str:
+    """The first page a user of `role` sees; the start page for anyone else."""
+    return ROLE_HOME.get(role, APPOINTMENTS if role else INDEX)

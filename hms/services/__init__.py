@@ -1,0 +1,1 @@
+"""The domain: plain Python, no Reflex. Functions take a session and typed args."""

@@ -1,0 +1,1 @@
+"""The app with several backend workers on Redis and PostgreSQL."""
