@@ -12,7 +12,7 @@ from starlette.routing import Route
 from hms import config
 from hms.config import Settings
 from hms.db import session_scope
-from hms.services.calendar_sync import CalendarConnectError, complete_connect
+from hms.services.calendar_connection import CalendarConnectError, complete_connect
 
 logger = logging.getLogger(__name__)
 

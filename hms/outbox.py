@@ -23,6 +23,7 @@ from hms.db import get_engine, lock_for_writing, session_scope
 from hms.errors import DeliveryError
 from hms.integrations.email_client import send_email
 from hms.models import OutboxKind, OutboxMessage, OutboxState, utc_now
+from hms.services import calendar_sync
 
 logger = logging.getLogger(__name__)
 
@@ -269,16 +270,12 @@ def _run_calendar_job(
     Its session's changes (event ids, a connection marked broken) are
     committed even when the job raises DeliveryError, as calendar sync asks.
     """
-    # Looked up at call time: calendar sync is optional and built separately.
-    from hms.services import calendar_sync
-
-    job = getattr(calendar_sync, "run_calendar_job", None)
-    if job is None:
-        raise DeliveryError("calendar sync is not available")
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(OutboxMessage, message.id)
         try:
-            job(session=session, message=row, settings=settings)
+            calendar_sync.run_calendar_job(
+                session=session, message=row, settings=settings
+            )
         except DeliveryError:
             session.commit()
             raise

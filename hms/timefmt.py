@@ -25,7 +25,14 @@ def local_day_key(moment: datetime, tz: str) -> str:
 
 
 def format_range(start: datetime, end: datetime, tz: str) -> str:
-    """`Tue 8 Dec 2026, 09:00–09:30 (Europe/Berlin)`."""
-    local = _local(start, tz)
-    day = f"{local:%a} {local.day} {local:%b %Y}"
-    return f"{day}, {format_time(start, tz)}–{format_time(end, tz)} ({tz})"
+    """`Tue 8 Dec 2026, 09:00–09:30 (Europe/Berlin)`; both days if it crosses midnight."""
+    local_start, local_end = _local(start, tz), _local(end, tz)
+    day = _short_day(local_start)
+    if local_start.date() == local_end.date():
+        return f"{day}, {local_start:%H:%M}–{local_end:%H:%M} ({tz})"
+    end_day = _short_day(local_end)
+    return f"{day}, {local_start:%H:%M} – {end_day}, {local_end:%H:%M} ({tz})"
+
+
+def _short_day(local: datetime) -> str:
+    return f"{local:%a} {local.day} {local:%b %Y}"

@@ -12,7 +12,7 @@ from hms.api import callback_path, create_api
 from hms.config import settings
 from hms.integrations import google_oauth
 from hms.models import GoogleCalendarConnection, OAuthState
-from hms.services import calendar_sync
+from hms.services import calendar_connection
 from hms.services.crypto import decrypt_text
 from tests.factories import make_patient
 
@@ -50,7 +50,7 @@ def exchange(monkeypatch):
 def started(session):
     """A patient who clicked "Connect": returns (user, state)."""
     patient = make_patient(session)
-    url = calendar_sync.start_connect(
+    url = calendar_connection.start_connect(
         session=session, user_id=patient.id, settings=GOOGLE
     )
     session.commit()

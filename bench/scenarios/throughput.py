@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import text
 
 from bench import patients as flows
-from bench.common import PASSWORD, Figures, load_sessions
+from bench.common import PASSWORD, Figures, load_sessions, percentile
 from hms.db import make_engine, session_scope
 from hms.errors import SlotUnavailableError
 from hms.services.booking import book_slot
@@ -70,13 +70,16 @@ async def run_ws(
     plans = [
         assignment(i, concurrency, sessions["pool_doctors"]) for i in range(concurrency)
     ]
-    gate = asyncio.Semaphore(25)
+    gate = asyncio.Semaphore(16)
+    journeys = Figures("journeys")
     clients = await asyncio.gather(
         *(
-            _open_tab(base_url, sessions["patients"][i], doctor, gate)
+            _open_tab(base_url, sessions["patients"][i], doctor, gate, journeys)
             for i, (doctor, _, _) in enumerate(plans)
         )
     )
+    for step, values in journeys.extra.items():
+        figures.extra[f"{step}_p95_ms"] = round(1000 * percentile(values, 95), 1)
     deadline = time.monotonic() + seconds
     started = time.perf_counter()
     try:

@@ -6,6 +6,8 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hms.timefmt import format_range
+
 logger = logging.getLogger(__name__)
 
 PRODUCT_NAME = "HMS"
@@ -53,17 +55,8 @@ def zone_or_utc(name: str) -> ZoneInfo:
 
 
 def format_when(start_at: datetime, end_at: datetime, timezone: str) -> str:
-    """Say when, in `timezone`, e.g. "Tue 8 Dec 2026, 09:00–09:30 (Europe/Berlin)".
-
-    An appointment that crosses midnight names both days.
-    """
-    zone = zone_or_utc(timezone)
-    start, end = start_at.astimezone(zone), end_at.astimezone(zone)
-    day = f"{start:%a} {start.day} {start:%b %Y}"
-    if start.date() == end.date():
-        return f"{day}, {start:%H:%M}–{end:%H:%M} ({zone.key})"
-    end_day = f"{end:%a} {end.day} {end:%b %Y}"
-    return f"{day}, {start:%H:%M} – {end_day}, {end:%H:%M} ({zone.key})"
+    """Say when, in `timezone` (UTC if unknown), naming the zone."""
+    return format_range(start_at, end_at, zone_or_utc(timezone).key)
 
 
 def booking_confirmation(facts: AppointmentFacts, *, recipient: Party) -> EmailContent:

@@ -6,7 +6,7 @@ import reflex as rx
 
 from hms import config
 from hms.db import session_scope
-from hms.services.calendar_sync import (
+from hms.services.calendar_connection import (
     CONNECT_MESSAGES,
     CalendarConnectError,
     CalendarStatus,

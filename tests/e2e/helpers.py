@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from hms.db import make_engine, session_scope
+from hms.db import lock_for_writing, make_engine, session_scope
 from hms.models.users import User
 from hms.services import accounts, availability, booking
 from hms.services.views import SlotView
@@ -29,8 +29,6 @@ PASSWORD = "correct horse battery staple"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 MAIL_TIMEOUT_S = 20.0
-# The start page, whatever the host and port.
-HOME_URL = re.compile(r"^https?://[^/]+/?$")
 
 _engines: dict[str, Engine] = {}
 
@@ -44,11 +42,19 @@ def unique(prefix: str) -> str:
 
 
 def unique_email(prefix: str = "user") -> str:
-    """A fresh address such as `patient-1a2b3c4d@example.test`."""
-    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.test"
+    """A fresh address such as `patient-1a2b3c4d@example.com`."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
 
 
 # --- browser steps -------------------------------------------------------
+
+
+def url_of(path: str) -> re.Pattern:
+    """Matches the app's URL of `path` (e.g. "/login"), with or without a final /."""
+    return re.compile(rf"^https?://[^/]+{re.escape(path.rstrip('/'))}/?(\?.*)?$")
+
+
+HOME_URL = url_of("/")
 
 
 def wait_until_interactive(page: Page) -> None:
@@ -93,7 +99,7 @@ def signup(
         choose_option(page, "#timezone", timezone)
     page.click("#signup-submit")
     home = "/availability" if role == "doctor" else "/doctors"
-    page.wait_for_url(f"**{home}")
+    page.wait_for_url(url_of(home))
     expect(page.locator("#current-user-name")).to_have_text(name)
 
 
@@ -200,6 +206,9 @@ def seed_user(
     """Register a user directly; returns (id, email)."""
     email = email or unique_email(role)
     with session_scope(engine_for(app_env)) as session:
+        # register_user reads before it writes; on SQLite a write by the app in
+        # between fails it with "database is locked" unless we lock first.
+        lock_for_writing(session)
         user = accounts.register_user(
             session=session,
             email=email,

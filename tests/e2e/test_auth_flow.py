@@ -1,7 +1,5 @@
 """Logging in and out in Chromium: messages, reloads, guards, the phone top bar."""
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -16,9 +14,15 @@ from tests.e2e.helpers import (
     signup,
     unique,
     unique_email,
+    url_of,
 )
 
 pytestmark = pytest.mark.e2e
+
+
+def _toasts(page: Page, text: str):
+    """The pop-up notices (Sonner toasts) on screen that say `text`."""
+    return page.locator("[data-sonner-toast]").filter(has_text=text)
 
 
 def test_login_wrong_password_shows_neutral_message(
@@ -30,7 +34,7 @@ def test_login_wrong_password_shows_neutral_message(
     login(page, email, "not the password at all")
 
     expect(page.locator("#alert")).to_have_text(LOGIN_FAILED)
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(url_of("/login"))
     expect(page.locator("#current-user-name")).to_have_count(0)
 
     login(page, unique_email("nobody"), "not the password at all")
@@ -44,12 +48,12 @@ def test_login_page_reload_stays_logged_in(page: Page, app_env: dict[str, str]) 
     _, email = seed_user(app_env, name=name)
 
     login(page, email)
-    page.wait_for_url("**/doctors")
+    page.wait_for_url(url_of("/doctors"))
     expect(page.locator("#current-user-name")).to_have_text(name)
 
     page.reload()
 
-    expect(page).to_have_url(re.compile(r"/doctors$"))
+    expect(page).to_have_url(url_of("/doctors"))
     expect(page.locator("#current-user-name")).to_have_text(name)
     expect(page.locator("#current-user-role")).to_have_text("patient")
     expect(page.get_by_role("heading", name="Find a doctor")).to_be_visible()
@@ -65,7 +69,7 @@ def test_logout_returns_home_and_protects_pages(page: Page) -> None:
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
     for protected in ("/appointments", "/doctors", "/profile"):
         page.goto(protected)
-        page.wait_for_url("**/login")
+        page.wait_for_url(url_of("/login"))
         expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
@@ -75,13 +79,32 @@ def test_open_availability_as_patient_redirects_away(
     """A patient who opens the doctors' /availability page lands on /doctors."""
     _, email = seed_user(app_env, name=unique("Pia Patient"))
     login(page, email)
-    page.wait_for_url("**/doctors")
+    page.wait_for_url(url_of("/doctors"))
 
     page.goto("/availability")
 
-    page.wait_for_url("**/doctors")
-    expect(page.get_by_text(WRONG_ROLE_MESSAGE)).to_be_visible()
+    page.wait_for_url(url_of("/doctors"))
+    expect(_toasts(page, WRONG_ROLE_MESSAGE).first).to_be_visible()
+    expect(page.get_by_role("heading", name="Find a doctor")).to_be_visible()
     expect(page.locator("#add-slot")).to_have_count(0)
+
+
+def test_open_availability_as_patient_warns_once(
+    page: Page, app_env: dict[str, str]
+) -> None:
+    """The wrong-role redirect says so in one toast, and leaves no alert behind."""
+    _, email = seed_user(app_env, name=unique("Ona Patient"))
+    login(page, email)
+    page.wait_for_url(url_of("/doctors"))
+    tab = page.context.new_page()  # a new tab starts with a fresh page state
+
+    tab.goto("/availability")
+
+    tab.wait_for_url(url_of("/doctors"))
+    # The directory has loaded, so every event of /availability has run.
+    expect(tab.locator(".doctor-card, .empty-state").first).to_be_visible()
+    expect(tab.locator("#alert")).to_have_count(0)
+    expect(_toasts(tab, WRONG_ROLE_MESSAGE)).to_have_count(1)
 
 
 def test_top_bar_on_phone_shows_menu(new_page, app_env: dict[str, str]) -> None:
@@ -90,7 +113,7 @@ def test_top_bar_on_phone_shows_menu(new_page, app_env: dict[str, str]) -> None:
     _, email = seed_user(app_env, name=name)
     phone = new_page(viewport=PHONE_VIEWPORT)
     login(phone, email)
-    phone.wait_for_url("**/doctors")
+    phone.wait_for_url(url_of("/doctors"))
 
     expect(phone.locator("#menu")).to_be_visible()
     expect(phone.locator("#logout")).to_be_hidden()

@@ -23,7 +23,7 @@ from hms.models import (
     OutboxMessage,
     OutboxState,
 )
-from hms.services import calendar_sync
+from hms.services import calendar_connection, calendar_sync
 from hms.services.crypto import decrypt_text, encrypt_text
 from tests.factories import make_appointment, make_doctor, make_patient, make_slot
 
@@ -225,7 +225,7 @@ def test_run_create_job_revoked_token_marks_connection_broken(session, booking):
     session.commit()  # the dispatcher records the failure; our change goes too
 
     assert caught.value.retryable is False
-    status = calendar_sync.get_connection_status(
+    status = calendar_connection.get_connection_status(
         session=session, user_id=patient.id, settings=GOOGLE
     )
     assert (status.connected, status.broken) == (False, True)
@@ -332,7 +332,9 @@ def google_token(monkeypatch):
 
 
 def _start(session, user) -> str:
-    url = calendar_sync.start_connect(session=session, user_id=user.id, settings=GOOGLE)
+    url = calendar_connection.start_connect(
+        session=session, user_id=user.id, settings=GOOGLE
+    )
     session.commit()
     return dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))["state"]
 
@@ -340,7 +342,7 @@ def _start(session, user) -> str:
 def test_start_connect_url_and_stored_state(session, booking):
     """The URL asks for offline calendar access with PKCE; the state is hashed."""
     _, patient, _ = booking
-    url = calendar_sync.start_connect(
+    url = calendar_connection.start_connect(
         session=session, user_id=patient.id, settings=GOOGLE
     )
     assert url.startswith("https://accounts.google.com/o/oauth2/auth?")
@@ -361,8 +363,8 @@ def test_start_connect_url_and_stored_state(session, booking):
 def test_start_connect_disabled_refuses(session, booking):
     """Without Google credentials connecting is refused with a plain message."""
     _, patient, _ = booking
-    with pytest.raises(calendar_sync.CalendarConnectError) as caught:
-        calendar_sync.start_connect(
+    with pytest.raises(calendar_connection.CalendarConnectError) as caught:
+        calendar_connection.start_connect(
             session=session, user_id=patient.id, settings=DISABLED
         )
     assert caught.value.code == "disabled"
@@ -377,7 +379,7 @@ def test_complete_connect_stores_encrypted_token(session, booking, google_token)
         session.exec(select(OAuthState)).one().code_verifier_encrypted
     )
 
-    user_id = calendar_sync.complete_connect(
+    user_id = calendar_connection.complete_connect(
         session=session, state=state, code="the-code", settings=GOOGLE
     )
     session.commit()
@@ -395,12 +397,12 @@ def test_complete_connect_reused_state_refused(session, booking, google_token):
     """A state works once."""
     _, patient, _ = booking
     state = _start(session, patient)
-    calendar_sync.complete_connect(
+    calendar_connection.complete_connect(
         session=session, state=state, code="c", settings=GOOGLE
     )
     session.commit()
-    with pytest.raises(calendar_sync.CalendarConnectError) as caught:
-        calendar_sync.complete_connect(
+    with pytest.raises(calendar_connection.CalendarConnectError) as caught:
+        calendar_connection.complete_connect(
             session=session, state=state, code="c", settings=GOOGLE
         )
     assert caught.value.code == "invalid_state"
@@ -416,8 +418,8 @@ def test_complete_connect_expired_state_refused(session, booking, google_token):
     session.add(row)
     session.commit()
 
-    with pytest.raises(calendar_sync.CalendarConnectError):
-        calendar_sync.complete_connect(
+    with pytest.raises(calendar_connection.CalendarConnectError):
+        calendar_connection.complete_connect(
             session=session, state=state, code="c", settings=GOOGLE
         )
     assert calls == []
@@ -432,8 +434,8 @@ def test_complete_connect_without_calendar_scope_refused(
     _, answer = google_token
     answer["scope"] = "openid https://www.googleapis.com/auth/userinfo.email"
     state = _start(session, patient)
-    with pytest.raises(calendar_sync.CalendarConnectError) as caught:
-        calendar_sync.complete_connect(
+    with pytest.raises(calendar_connection.CalendarConnectError) as caught:
+        calendar_connection.complete_connect(
             session=session, state=state, code="c", settings=GOOGLE
         )
     assert caught.value.code == "scope_denied"
@@ -453,7 +455,7 @@ def test_reconnect_after_broken_requeues_missing_events_once(
     session.add(message)
     session.commit()
 
-    calendar_sync.complete_connect(
+    calendar_connection.complete_connect(
         session=session, state=_start(session, patient), code="c", settings=GOOGLE
     )
     session.commit()
@@ -464,7 +466,7 @@ def test_reconnect_after_broken_requeues_missing_events_once(
     message.state = OutboxState.DEAD
     session.add(message)
     session.commit()
-    calendar_sync.complete_connect(
+    calendar_connection.complete_connect(
         session=session, state=_start(session, patient), code="c", settings=GOOGLE
     )
     session.commit()
@@ -480,21 +482,21 @@ def test_disconnect_revokes_and_forgets_token(session, booking, monkeypatch):
     revoked = []
     monkeypatch.setattr(google_oauth, "revoke_token", revoked.append)
 
-    calendar_sync.disconnect(session=session, user_id=patient.id, settings=GOOGLE)
+    calendar_connection.disconnect(session=session, user_id=patient.id, settings=GOOGLE)
     session.commit()
 
     assert revoked == [f"refresh-{patient.id}"]
     assert session.get(GoogleCalendarConnection, patient.id) is None
-    status = calendar_sync.get_connection_status(
+    status = calendar_connection.get_connection_status(
         session=session, user_id=patient.id, settings=GOOGLE
     )
-    assert status == calendar_sync.CalendarStatus(True, False, False, "")
+    assert status == calendar_connection.CalendarStatus(True, False, False, "")
 
 
 def test_get_connection_status_disabled(session, booking):
     """Without Google credentials the card is not enabled."""
     _, patient, _ = booking
-    status = calendar_sync.get_connection_status(
+    status = calendar_connection.get_connection_status(
         session=session, user_id=patient.id, settings=DISABLED
     )
     assert status.enabled is False

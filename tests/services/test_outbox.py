@@ -186,22 +186,6 @@ def test_dispatch_releases_messages_when_lease_runs_short(session, sqlite_engine
         assert row.next_attempt_at <= utc_now()
 
 
-def test_calendar_message_without_calendar_job_is_retried(
-    session, sqlite_engine, monkeypatch
-):
-    """Until calendar sync can run jobs, calendar messages wait and retry."""
-    monkeypatch.delattr(calendar_sync, "run_calendar_job", raising=False)
-    message = _add(session, "calendar:create:1", kind=OutboxKind.CALENDAR_CREATE)
-
-    dispatch_once(engine=sqlite_engine)
-
-    row = _reload(session, message)
-    assert (row.state, row.last_error) == (
-        OutboxState.PENDING,
-        "calendar sync is not available",
-    )
-
-
 @pytest.mark.parametrize(
     ("error", "state"),
     [(None, OutboxState.SENT), (DeliveryError("revoked", retryable=False), "dead")],
@@ -219,9 +203,7 @@ def test_calendar_message_handed_to_calendar_job(
         if error:
             raise error
 
-    monkeypatch.setattr(
-        calendar_sync, "run_calendar_job", run_calendar_job, raising=False
-    )
+    monkeypatch.setattr(calendar_sync, "run_calendar_job", run_calendar_job)
     message = _add(session, "calendar:delete:1", kind=OutboxKind.CALENDAR_DELETE)
 
     dispatch_once(engine=sqlite_engine)
