@@ -19,6 +19,17 @@ def format_day(moment: datetime, tz: str) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
+def format_short_day(moment: datetime, tz: str) -> str:
+    """`Tue 8 Dec`: a short day in `tz`, without the year."""
+    local = _local(moment, tz)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def format_day_with_year(moment: datetime, tz: str) -> str:
+    """`Tue 8 Dec 2026 (Europe/Berlin)`: a short day in `tz`, naming the zone."""
+    return f"{_short_day(_local(moment, tz))} ({tz})"
+
+
 def local_day_key(moment: datetime, tz: str) -> str:
     """`2026-12-08`: a sortable key of the calendar day in `tz`."""
     return _local(moment, tz).date().isoformat()

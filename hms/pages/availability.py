@@ -6,10 +6,10 @@ from hms import routes
 from hms.components.feedback import empty_state, loading_state
 from hms.components.forms import field_error, form_field, text_input
 from hms.components.layout import page_layout
+from hms.components.week_nav import week_nav
 from hms.models import REASON_MAX_LENGTH
 from hms.states.auth import AuthState
 from hms.states.availability import (
-    DAYS_AHEAD,
     WEEKDAY_NAMES,
     AvailabilityState,
     weekday_field,
@@ -190,7 +190,12 @@ def _day_card(day: DayGroup) -> rx.Component:
 
 def _schedule() -> rx.Component:
     return rx.vstack(
-        rx.heading(f"Your slots, next {DAYS_AHEAD} days", size="5", as_="h2"),
+        rx.heading("Your slots", size="5", as_="h2"),
+        week_nav(
+            AvailabilityState.week_label,
+            AvailabilityState.week,
+            AvailabilityState.show_week,
+        ),
         rx.cond(
             AvailabilityState.schedule_loading,
             loading_state("Loading your slots…"),
@@ -201,7 +206,7 @@ def _schedule() -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
-                empty_state("No slots yet. Add some above so patients can book."),
+                empty_state("No slots this week. Add some above so patients can book."),
             ),
         ),
         spacing="3",

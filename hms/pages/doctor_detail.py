@@ -6,6 +6,7 @@ from hms import routes
 from hms.components.feedback import empty_state, loading_state
 from hms.components.forms import field_error
 from hms.components.layout import page_layout
+from hms.components.week_nav import week_nav
 from hms.models import REASON_MAX_LENGTH
 from hms.states.auth import AuthState
 from hms.states.doctors import DoctorDetailState
@@ -128,19 +129,30 @@ def _timezone_note() -> rx.Component:
 
 
 def _slots() -> rx.Component:
-    return rx.cond(
-        DoctorDetailState.slots_loading,
-        loading_state("Loading open times…"),
+    return rx.vstack(
+        week_nav(
+            DoctorDetailState.week_label,
+            DoctorDetailState.week,
+            DoctorDetailState.show_week,
+        ),
         rx.cond(
-            DoctorDetailState.days.length() > 0,
-            rx.vstack(
-                rx.foreach(DoctorDetailState.days, _day_card), spacing="3", width="100%"
-            ),
-            empty_state(
-                "No open times in the next four weeks.",
-                rx.link("Choose another doctor", href=routes.DOCTORS),
+            DoctorDetailState.slots_loading,
+            loading_state("Loading open times…"),
+            rx.cond(
+                DoctorDetailState.days.length() > 0,
+                rx.vstack(
+                    rx.foreach(DoctorDetailState.days, _day_card),
+                    spacing="3",
+                    width="100%",
+                ),
+                empty_state(
+                    "No open times this week. Try later weeks or another doctor.",
+                    rx.link("Choose another doctor", href=routes.DOCTORS),
+                ),
             ),
         ),
+        spacing="3",
+        width="100%",
     )
 
 

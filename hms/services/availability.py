@@ -29,7 +29,9 @@ MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 8 * 60
 MAX_RANGE_DAYS = 92
 MAX_SLOTS_PER_REQUEST = 1000
-SCHEDULE_ROW_LIMIT = 2000
+# Lists show one week at a time, and never more than this many rows.
+WINDOW_DAYS = 7
+WINDOW_ROW_LIMIT = 500
 
 
 def _lock_doctor(session: Session, doctor_id: int) -> User:
@@ -268,24 +270,39 @@ def add_slots(
     return _insert_slots(session, doctor, spans)
 
 
+def start_of_local_day(tz: str, *, days_from_today: int = 0) -> datetime:
+    """Midnight (in UTC) of today + `days_from_today` on the calendar of `tz`."""
+    zone = ZoneInfo(tz)
+    day = utc_now().astimezone(zone).date() + timedelta(days=days_from_today)
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
 def list_doctor_schedule(
-    *, session: Session, doctor_id: int, days_ahead: int = 14
+    *,
+    session: Session,
+    doctor_id: int,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
 ) -> list[SlotView]:
-    """A doctor's live slots from the start of their today for `days_ahead` days.
+    """A doctor's live slots in [start_at, end_at), soonest first.
 
     Booked slots carry the patient's name and the appointment id. One SQL
-    statement, at most SCHEDULE_ROW_LIMIT rows.
+    statement, at most WINDOW_ROW_LIMIT rows, so a page never holds thousands.
+
+    Args:
+        session: an open session.
+        doctor_id: the logged-in doctor, from the server-side session.
+        start_at: the window's start; default the start of the doctor's today.
+        end_at: the window's end; default WINDOW_DAYS after its start.
 
     Raises:
-        PermissionDeniedError: the user is not an active doctor.
+        PermissionDeniedError: the user is not a doctor.
     """
     doctor = session.get(User, doctor_id)
     if doctor is None or doctor.role != Role.DOCTOR:
         raise PermissionDeniedError("Only doctors have availability.")
-    tz = ZoneInfo(doctor.timezone)
-    today = utc_now().astimezone(tz).date()
-    window_start = datetime.combine(today, time(), tzinfo=tz).astimezone(UTC)
-    window_end = window_start + timedelta(days=days_ahead)
+    window_start = start_at or start_of_local_day(doctor.timezone)
+    window_end = end_at or window_start + timedelta(days=WINDOW_DAYS)
 
     rows = session.exec(
         select(Slot, User.name, Appointment.id)
@@ -300,7 +317,7 @@ def list_doctor_schedule(
         .where(Slot.start_at >= window_start)
         .where(Slot.start_at < window_end)
         .order_by(Slot.start_at)
-        .limit(SCHEDULE_ROW_LIMIT)
+        .limit(WINDOW_ROW_LIMIT)
     ).all()
     return [
         _slot_view(slot, name, appointment_id) for slot, name, appointment_id in rows
@@ -308,9 +325,21 @@ def list_doctor_schedule(
 
 
 def list_open_slots(
-    *, session: Session, doctor_id: int, days_ahead: int = 28
+    *,
+    session: Session,
+    doctor_id: int,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
 ) -> list[SlotView]:
-    """A doctor's open future slots for the next `days_ahead` days, soonest first.
+    """A doctor's open future slots in [start_at, end_at), soonest first.
+
+    At most WINDOW_ROW_LIMIT rows, in one SQL statement.
+
+    Args:
+        session: an open session.
+        doctor_id: the doctor whose times a patient is looking at.
+        start_at: the window's start (default now); past times never show.
+        end_at: the window's end; default WINDOW_DAYS after its start.
 
     Raises:
         NotFoundError: no active doctor has this id.
@@ -319,14 +348,16 @@ def list_open_slots(
     if doctor is None or not doctor.is_active or doctor.role != Role.DOCTOR:
         raise NotFoundError("We couldn't find that doctor. Pick one from the list.")
     now = utc_now()
+    window_start = max(start_at or now, now)
+    window_end = end_at or (start_at or now) + timedelta(days=WINDOW_DAYS)
     slots = session.exec(
         select(Slot)
         .where(Slot.doctor_id == doctor_id)
         .where(Slot.state == SlotState.OPEN)
-        .where(Slot.start_at > now)
-        .where(Slot.start_at < now + timedelta(days=days_ahead))
+        .where(Slot.start_at > window_start)
+        .where(Slot.start_at < window_end)
         .order_by(Slot.start_at)
-        .limit(SCHEDULE_ROW_LIMIT)
+        .limit(WINDOW_ROW_LIMIT)
     ).all()
     return [_slot_view(slot) for slot in slots]
 

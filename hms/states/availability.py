@@ -9,12 +9,11 @@ from hms.errors import ConflictError, ValidationError
 from hms.services import availability
 from hms.services.parsing import parse_date, parse_int, parse_time
 from hms.states.auth import AuthState
-from hms.states.rows import DayGroup, group_by_day
+from hms.states.rows import MAX_WEEK, DayGroup, group_by_day, week_window
 
 logger = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1
-DAYS_AHEAD = 14
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SERIES_FIELDS = (
     "first_day",
@@ -37,15 +36,24 @@ class AvailabilityState(AuthState):
     days: list[DayGroup] = []
     schedule_loading: bool = True
 
+    # Which 7-day page of the schedule is shown (0 = from today).
+    week: int = 0
+    week_label: str = ""
+
     confirm_delete_open: bool = False
     confirm_slot_id: int = 0
     confirm_label: str = ""
 
     def _refresh_schedule(self) -> None:
         doctor = self._require("doctor")
+        window = week_window(doctor.timezone, self.week)
+        self.week_label = window.label
         with session_scope() as session:
             slots = availability.list_doctor_schedule(
-                session=session, doctor_id=doctor.id, days_ahead=DAYS_AHEAD
+                session=session,
+                doctor_id=doctor.id,
+                start_at=window.start_at,
+                end_at=window.end_at,
             )
         self.days = group_by_day(slots, doctor.timezone)
         self.schedule_loading = False
@@ -62,6 +70,16 @@ class AvailabilityState(AuthState):
                 if slot.id == slot_id:
                     return f"{slot.full_label} — {slot.status_label}"
         return ""
+
+    @rx.event
+    def show_week(self, step: int):
+        """Show the next (+1) or previous (-1) week of the schedule."""
+        self.week = min(max(self.week + int(step), 0), MAX_WEEK)
+        try:
+            self._refresh_schedule()
+        except Exception as exc:
+            return self._fail(exc)
+        return None
 
     @rx.event
     def load_availability(self):

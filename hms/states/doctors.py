@@ -10,7 +10,15 @@ from hms.errors import NotFoundError, SlotUnavailableError
 from hms.services import availability, booking, directory
 from hms.services.parsing import parse_int
 from hms.states.auth import AuthState
-from hms.states.rows import DayGroup, DoctorRow, doctor_row, group_by_day
+from hms.states.rows import (
+    MAX_WEEK,
+    DayGroup,
+    DoctorRow,
+    doctor_row,
+    group_by_day,
+    week_window,
+    weeks_until,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +103,10 @@ class DoctorDetailState(AuthState):
     booking_slot_id: int = 0
     booking_label: str = ""
 
+    # Which 7-day page of open times is shown (0 = from today).
+    week: int = 0
+    week_label: str = ""
+
     def _route_doctor_id(self) -> int:
         """The doctor id from the URL path, e.g. 7 for /doctors/7."""
         path = str(self.router.url.path or "")
@@ -111,13 +123,39 @@ class DoctorDetailState(AuthState):
         doctor_id = self._route_doctor_id()
         with session_scope() as session:
             doctor = directory.get_doctor(session=session, doctor_id=doctor_id)
-            slots = availability.list_open_slots(session=session, doctor_id=doctor_id)
+            slots = self._open_slots_of_week(session, doctor_id, user.timezone)
+            # An empty first week jumps to the week of the next open time.
+            if not slots and self.week == 0 and doctor.next_open_at:
+                self.week = min(
+                    weeks_until(doctor.next_open_at, user.timezone), MAX_WEEK
+                )
+                slots = self._open_slots_of_week(session, doctor_id, user.timezone)
         self.doctor_name = doctor.name
         self.doctor_specialty = doctor.specialty
         self.doctor_timezone = doctor.timezone
         self.doctor_found = True
         self.days = group_by_day(slots, user.timezone, doctor.timezone)
         self.slots_loading = False
+
+    def _open_slots_of_week(self, session, doctor_id: int, viewer_tz: str):
+        window = week_window(viewer_tz, self.week)
+        self.week_label = window.label
+        return availability.list_open_slots(
+            session=session,
+            doctor_id=doctor_id,
+            start_at=window.start_at,
+            end_at=window.end_at,
+        )
+
+    @rx.event
+    def show_week(self, step: int):
+        """Show the next (+1) or previous (-1) week of open times."""
+        self.week = min(max(self.week + int(step), 0), MAX_WEEK)
+        try:
+            self._refresh_slots()
+        except Exception as exc:
+            return self._fail(exc)
+        return None
 
     def _slot_label(self, slot_id: int) -> str:
         for day in self.days:
@@ -132,6 +170,7 @@ class DoctorDetailState(AuthState):
         self.slots_loading = True
         self.doctor_found = False
         self.days = []
+        self.week = 0
         self.booking_open = False
         try:
             self._refresh_slots()

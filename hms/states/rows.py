@@ -2,10 +2,20 @@
 
 import dataclasses
 from collections.abc import Iterable
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from hms import routes
+from hms.services.availability import WINDOW_DAYS, start_of_local_day
 from hms.services.views import AppointmentView, DoctorSummary, SlotView
-from hms.timefmt import format_day, format_range, format_time, local_day_key
+from hms.timefmt import (
+    format_day,
+    format_day_with_year,
+    format_range,
+    format_short_day,
+    format_time,
+    local_day_key,
+)
 
 
 @dataclasses.dataclass
@@ -145,3 +155,38 @@ def appointment_row(
         cancel_note=_cancel_note(appointment),
         cancellable=upcoming and appointment.status == "booked",
     )
+
+
+# Lists page back and forth a year at most.
+MAX_WEEK = 52
+
+
+@dataclasses.dataclass(frozen=True)
+class WeekWindow:
+    """One 7-day page of a list, counted on the viewer's calendar."""
+
+    start_at: datetime
+    end_at: datetime
+    label: str
+
+
+def week_window(tz: str, week: int) -> WeekWindow:
+    """The `week`-th 7-day page from today in `tz` (0 = starting today).
+
+    Counted on the local calendar, so a daylight-saving change can't shift it;
+    the label reads e.g. "Thu 3 Dec – Wed 9 Dec 2026 (America/New_York)".
+    """
+    start_at = start_of_local_day(tz, days_from_today=week * WINDOW_DAYS)
+    end_at = start_of_local_day(tz, days_from_today=(week + 1) * WINDOW_DAYS)
+    last_day = start_of_local_day(tz, days_from_today=(week + 1) * WINDOW_DAYS - 1)
+    label = f"{format_short_day(start_at, tz)} – {format_day_with_year(last_day, tz)}"
+    return WeekWindow(start_at=start_at, end_at=end_at, label=label)
+
+
+def weeks_until(moment: datetime, tz: str) -> int:
+    """How many 7-day pages from today in `tz` come before the one holding `moment`."""
+    today = start_of_local_day(tz)
+    local_day = datetime.combine(
+        moment.astimezone(ZoneInfo(tz)).date(), time(), tzinfo=ZoneInfo(tz)
+    )
+    return max(0, (local_day - today.astimezone(ZoneInfo(tz))).days // WINDOW_DAYS)
