@@ -35,6 +35,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--contenders", type=int, default=200)
     parser.add_argument("--idle-clients", type=int, default=1000)
+    parser.add_argument("--idle-page", default="/doctors", help="where idle tabs sit")
     parser.add_argument("--outbox-messages", type=int, default=10_000)
     parser.add_argument("--stub-ui", action="store_true", help="see bench/stub_app.py")
     return parser.parse_args()
@@ -64,7 +65,7 @@ async def _app_scenarios(app, chosen: set[str], args) -> None:
         for figures in await readpath.run(app.base_url):
             report(figures)
     if "memory" in chosen:
-        report(await memory.run(app, clients=args.idle_clients))
+        report(await memory.run(app, clients=args.idle_clients, page=args.idle_page))
 
 
 def main() -> None:

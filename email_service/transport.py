@@ -101,14 +101,15 @@ def write_eml(message: EmailMessage, *, key: str, directory: Path) -> Path:
 
     Args:
         message: The message to write.
-        key: The idempotency key; ``:`` becomes ``%3A`` for Windows' sake.
+        key: The idempotency key; ``:`` becomes ``_`` (not in a key) so the
+            name is easy to type and valid on Windows.
         directory: The folder, created if missing.
 
     Returns:
         The path written.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{key.replace(':', '%3A')}.eml"
+    path = directory / f"{key.replace(':', '_')}.eml"
     with tempfile.NamedTemporaryFile(
         dir=directory, suffix=".tmp", delete=False
     ) as file:

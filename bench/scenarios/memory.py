@@ -13,11 +13,13 @@ logger = logging.getLogger(__name__)
 SETTLE_SECONDS = 5
 
 
-async def run(app: AppProcess, *, clients: int = 1000) -> Figures:
-    """Connect `clients` tabs on the doctors list, idle, and compare RSS."""
+async def run(
+    app: AppProcess, *, clients: int = 1000, page: str = "/doctors"
+) -> Figures:
+    """Connect `clients` logged-in tabs on `page`, let them idle, compare RSS."""
     sessions = load_sessions()
     tokens = [p["token"] for p in sessions["patients"][1000 : 1000 + clients]]
-    figures = Figures("memory_idle_clients", extra={"clients": clients})
+    figures = Figures("memory_idle_clients", extra={"clients": clients, "page": page})
     await asyncio.sleep(SETTLE_SECONDS)
     before = app.rss_bytes()
     started = time.perf_counter()

@@ -176,9 +176,9 @@ def appointments() -> rx.Component:
                     "upcoming",
                 ),
                 _section(
-                    "Past",
+                    "Past and cancelled",
                     AppointmentsState.past,
-                    empty_state("No past appointments."),
+                    empty_state("No past or cancelled appointments."),
                     "past",
                 ),
                 spacing="5",

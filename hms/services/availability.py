@@ -22,12 +22,15 @@ from hms.models import (
 )
 from hms.services.booking import cancel_locked_appointment, clean_reason
 from hms.services.views import SlotView
+from hms.timefmt import format_range
 
 logger = logging.getLogger(__name__)
 
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 8 * 60
 MAX_RANGE_DAYS = 92
+# How far ahead slots may be offered.
+MAX_DAYS_AHEAD = 366
 MAX_SLOTS_PER_REQUEST = 1000
 # Lists show one week at a time, and never more than this many rows.
 WINDOW_DAYS = 7
@@ -87,14 +90,12 @@ def _check_no_overlap(
         .where(Slot.start_at < last)
         .where(Slot.end_at > first)
     ).all()
-    tz = ZoneInfo(doctor.timezone)
     for start, end in spans:
         for other_start, other_end in existing:
             if other_start < end and other_end > start:
+                clash = format_range(other_start, other_end, doctor.timezone)
                 raise ConflictError(
-                    "This overlaps your slot on "
-                    f"{other_start.astimezone(tz):%a %d %b %Y %H:%M}–"
-                    f"{other_end.astimezone(tz):%H:%M} ({doctor.timezone}). "
+                    f"This overlaps your slot on {clash}. "
                     "Choose times that don't overlap.",
                     field="start",
                 )
@@ -159,6 +160,8 @@ def add_slot(
     _check_length(start_at, end_at)
     if start_at <= utc_now():
         raise Invalid("This start time has passed. Choose a later one.", field="start")
+    if start_at > utc_now() + timedelta(days=MAX_DAYS_AHEAD):
+        raise Invalid(f"Offer times at most {MAX_DAYS_AHEAD} days ahead.", field="day")
     return _insert_slots(session, doctor, [(start_at, end_at)])[0]
 
 
@@ -176,6 +179,10 @@ def _check_series(
     if first_day < today:
         raise Invalid(
             "The first date has passed. Start today or later.", field="first_day"
+        )
+    if (last_day - today).days > MAX_DAYS_AHEAD:
+        raise Invalid(
+            f"Offer times at most {MAX_DAYS_AHEAD} days ahead.", field="last_day"
         )
     if (last_day - first_day).days >= MAX_RANGE_DAYS:
         raise Invalid(f"Add at most {MAX_RANGE_DAYS} days at a time.", field="last_day")

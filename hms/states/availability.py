@@ -113,7 +113,8 @@ class AvailabilityState(AuthState):
         except Exception as exc:
             return self._fail(exc, form="one", fields=("day", "start", "end"))
         self._reload_quietly()
-        return rx.toast.success(f"Slot added: {self._slot_label(slot.id) or 'saved'}.")
+        label = self._slot_label(slot.id)
+        return rx.toast.success(f"Slot added: {label}." if label else "Slot added.")
 
     def _series_args(self, form_data: dict) -> dict:
         """Parse the "add many" form into add_slots arguments (fields named)."""

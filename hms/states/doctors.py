@@ -103,6 +103,9 @@ class DoctorDetailState(AuthState):
     booking_slot_id: int = 0
     booking_label: str = ""
 
+    # Backend only: the slot this tab booked last, to ignore a double submit.
+    _just_booked_slot_id: int = 0
+
     # Which 7-day page of open times is shown (0 = from today).
     week: int = 0
     week_label: str = ""
@@ -225,6 +228,9 @@ class DoctorDetailState(AuthState):
                     reason=str(form_data.get("reason", "")),
                 )
         except SlotUnavailableError as exc:
+            if slot_id == self._just_booked_slot_id:
+                # A double click's second submit: the first one booked it.
+                return None
             self.booking_open = False
             event = self._fail(exc)
             self._reload_after_failure()
@@ -232,6 +238,7 @@ class DoctorDetailState(AuthState):
         except Exception as exc:
             return self._fail(exc, form="booking", fields=("reason",))
         self.booking_open = False
+        self._just_booked_slot_id = slot_id
         logger.info("booked appointment id=%s from the doctor page", booked.id)
         return [
             rx.toast.success(

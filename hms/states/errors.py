@@ -10,7 +10,7 @@ from hms.errors import HMSError, NotAuthenticatedError
 logger = logging.getLogger(__name__)
 
 GENERIC_MESSAGE = "Something went wrong, please try again."
-LOGIN_AGAIN_MESSAGE = "Please log in to continue."
+LOGIN_AGAIN_MESSAGE = "You are logged out, so nothing was changed. Please log in."
 
 
 def field_key(form: str, field: str) -> str:
@@ -27,7 +27,7 @@ def user_message(exc: BaseException) -> str:
 
 def feedback_for(
     exc: BaseException, *, form: str = "", fields: tuple[str, ...] = ()
-) -> tuple[dict[str, str], str, rx.event.EventSpec | None]:
+) -> tuple[dict[str, str], str, rx.event.EventSpec | list | None]:
     """What to show for `exc`: (field messages, alert text, event to return).
 
     Unexpected exceptions are logged with their traceback and shown as a
@@ -44,7 +44,12 @@ def feedback_for(
         empty) and an event (toast or redirect) for the handler to return.
     """
     if isinstance(exc, NotAuthenticatedError):
-        return {}, LOGIN_AGAIN_MESSAGE, rx.redirect(routes.LOGIN)
+        # The login page clears alerts on load, so say it in a toast too.
+        return (
+            {},
+            LOGIN_AGAIN_MESSAGE,
+            [rx.toast.info(LOGIN_AGAIN_MESSAGE), rx.redirect(routes.LOGIN)],
+        )
     if isinstance(exc, HMSError):
         if exc.field and exc.field in fields:
             return {field_key(form, exc.field): exc.message}, "", None

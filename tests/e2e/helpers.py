@@ -101,6 +101,16 @@ def signup(
     home = "/availability" if role == "doctor" else "/doctors"
     page.wait_for_url(url_of(home))
     expect(page.locator("#current-user-name")).to_have_text(name)
+    wait_until_loaded(page)
+
+
+def wait_until_loaded(page: Page) -> None:
+    """Wait until a role's home page has loaded its list (slots or doctors)."""
+    if "/availability" in page.url:
+        loaded = page.locator("#schedule .slot-row, #schedule .empty-state")
+    else:
+        loaded = page.locator(".doctor-card, .empty-state")
+    expect(loaded.first).to_be_visible()
 
 
 def login(page: Page, email: str, password: str = PASSWORD) -> None:

@@ -27,7 +27,7 @@ def test_handle_email_without_smtp_host_writes_eml(tmp_path, make_payload):
     status, body = handle_email(payload, settings=settings)
 
     assert (status, body["status"]) == (202, "sent")
-    key = payload["idempotency_key"].replace(":", "%3A")
+    key = payload["idempotency_key"].replace(":", "_")
     (path,) = tmp_path.iterdir()
     assert path.name == f"{key}.eml"
     message = read_eml(path)

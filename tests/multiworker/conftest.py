@@ -38,6 +38,8 @@ def _reachable(port: int) -> bool:
 @pytest.fixture(scope="package")
 def clinic():
     """A fresh database with a small clinic; dropped afterwards."""
+    # python-socketio's asyncio client needs aiohttp for its websocket transport.
+    pytest.importorskip("aiohttp", reason="pip install aiohttp (the load client)")
     if not (_reachable(5432) and _reachable(6379)):
         pytest.skip("needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379")
     name = f"hms_multiworker_{uuid.uuid4().hex[:8]}"

@@ -620,3 +620,42 @@ def test_cancel_and_delete_slot_past_appointment_refused(session):
 
     assert _fresh(session, Appointment, appointment.id).status == "booked"
     assert _fresh(session, Slot, slot.id).state == SlotState.BOOKED
+
+
+def test_add_slot_too_far_ahead_refused(session):
+    """A slot more than MAX_DAYS_AHEAD days away is refused on the date field."""
+    doctor = make_doctor(session)
+    far = date.today() + timedelta(days=availability.MAX_DAYS_AHEAD + 2)
+
+    with pytest.raises(ValidationError) as caught:
+        availability.add_slot(
+            session=session,
+            doctor_id=doctor.id,
+            day=far,
+            start=time(9),
+            end=time(10),
+        )
+
+    assert caught.value.field == "day"
+    assert session.exec(select(func.count()).select_from(Slot)).one() == 0
+
+
+def test_add_slots_too_far_ahead_refused(session):
+    """A series ending more than MAX_DAYS_AHEAD days away is refused."""
+    doctor = make_doctor(session)
+    last = date.today() + timedelta(days=availability.MAX_DAYS_AHEAD + 2)
+
+    with pytest.raises(ValidationError) as caught:
+        availability.add_slots(
+            session=session,
+            doctor_id=doctor.id,
+            first_day=last - timedelta(days=3),
+            last_day=last,
+            weekdays=range(7),
+            window_start=time(9),
+            window_end=time(10),
+            slot_minutes=30,
+        )
+
+    assert caught.value.field == "last_day"
+    assert session.exec(select(func.count()).select_from(Slot)).one() == 0

@@ -93,6 +93,22 @@ def test_submit_booking_books_for_session_user(db, make_state):
     assert (appointment.patient_id, appointment.reason) == (patient.id, "Check-up")
 
 
+def test_submit_booking_double_submit_is_ignored(db, make_state):
+    """A double click's second submit neither books again nor shows an error."""
+    doctor, patient = make_doctor(db), make_patient(db)
+    slot = make_slot(db, doctor=doctor)
+    state = make_state(DoctorDetailState, user=patient, path=f"/doctors/{doctor.id}")
+    state.load_doctor()
+    state.open_booking(slot.id)
+    state.submit_booking({"slot_id": str(slot.id), "reason": ""})
+
+    second = state.submit_booking({"slot_id": str(slot.id), "reason": ""})
+
+    assert second is None
+    assert state.alert_message == ""
+    assert len(db.exec(select(Appointment)).all()) == 1
+
+
 def test_submit_booking_taken_slot_says_so_and_reloads(db, make_state):
     """A slot taken meanwhile shows "just taken" and the list drops it."""
     doctor = make_doctor(db)
