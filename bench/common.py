@@ -52,7 +52,7 @@ class Figures:
     def summary(self) -> dict[str, object]:
         """A flat dict of the figures, latencies in milliseconds."""
         ms = [1000 * v for v in self.latencies]
-        out: dict[str, object] = {"scenario": self.name, **self.counts}
+        out: dict[str, object] = {"scenario": self.name, "errors": 0, **self.counts}
         if ms:
             out |= {
                 "p50_ms": round(percentile(ms, 50), 1),
@@ -79,3 +79,21 @@ def report(figures: Figures) -> dict[str, object]:
 def load_sessions() -> dict:
     """The users and raw session tokens written by bench.setup_db."""
     return json.loads(SESSIONS_FILE.read_text())
+
+
+def db_counts(url: str) -> dict[str, int]:
+    """Rows that tell what a run left behind: appointments, booked slots, outbox."""
+    from sqlalchemy import create_engine, text
+
+    queries = {
+        "db_appointments": "SELECT count(*) FROM appointment WHERE status = 'booked'",
+        "db_booked_slots": "SELECT count(*) FROM slot WHERE state = 'booked'",
+        "db_outbox_rows": "SELECT count(*) FROM outbox_message",
+    }
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        counts = {
+            name: conn.execute(text(sql)).scalar_one() for name, sql in queries.items()
+        }
+    engine.dispose()
+    return counts

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import text
 
 from bench import patients as flows
-from bench.common import PASSWORD, Figures, load_sessions, percentile
+from bench.common import PASSWORD, Figures, db_counts, load_sessions, percentile
 from hms.db import make_engine, session_scope
 from hms.errors import SlotUnavailableError
 from hms.services.booking import book_slot
@@ -55,6 +55,8 @@ async def _ws_worker(client, share, shares, deadline, figures) -> None:
         client.forget()
         await flows.choose_slot(client, slot_id)
         _tally(figures, *await flows.submit_booking(client, slot_id))
+    # Out of slots before time: rerun bench.setup_db for full-length runs.
+    figures.count("workers_out_of_slots")
 
 
 async def run_ws(
@@ -127,6 +129,8 @@ def _direct_worker(engine, patient_id, slots, deadline, figures, lock) -> None:
             outcome = "errors"
         with lock:
             _tally(figures, time.perf_counter() - started, outcome)
+    with lock:
+        figures.count("workers_out_of_slots")
 
 
 def run_direct(
@@ -158,6 +162,8 @@ def run_direct(
 
 
 def _rate(figures: Figures) -> None:
+    """Add bookings/s and the database totals after the run."""
+    figures.extra |= db_counts(load_sessions()["url"])
     booked = figures.counts.get(flows.BOOKED, 0)
     figures.extra["bookings_per_s"] = (
         round(booked / figures.elapsed, 1) if figures.elapsed else 0

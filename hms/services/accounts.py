@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from hms.db import lock_for_writing
 from hms.errors import (
     EmailTakenError,
     InvalidCredentialsError,
@@ -120,7 +121,7 @@ def register_user(
     """Create a patient or doctor account and queue its welcome email.
 
     Args:
-        session: an open session; the caller commits.
+        session: a session that has not run any statement yet; caller commits.
         email: kept as typed; unique regardless of letter case.
         password: PASSWORD_MIN_LENGTH to PASSWORD_MAX_LENGTH characters.
         name: the name shown to the other party.
@@ -144,6 +145,9 @@ def register_user(
     if role == Role.DOCTOR:
         specialty = _check_specialty(specialty)
 
+    # Hash before taking the write lock: argon2 is slow on purpose.
+    password_hash = hash_password(password)
+    lock_for_writing(session)
     email_key = email.casefold()
     if _email_in_use(session, email_key):
         raise EmailTakenError(
@@ -154,7 +158,7 @@ def register_user(
     user = User(
         email=email,
         email_key=email_key,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=Role(role),
         name=name,
         timezone=timezone,
@@ -221,9 +225,12 @@ def update_profile(
     Raises:
         ValidationError: empty or overlong name, unknown timezone.
     """
+    name = _clean_name(name)
+    _check_timezone(timezone)
+    lock_for_writing(session)
     user = _get_user(session, user_id)
-    user.name = _clean_name(name)
-    user.timezone = _check_timezone(timezone)
+    user.name = name
+    user.timezone = timezone
     session.add(user)
     session.flush()
     return to_public(user)
@@ -238,6 +245,7 @@ def change_password(
         ValidationError: the current password is wrong, or the new one breaks
             the length rules.
     """
+    lock_for_writing(session)
     user = _get_user(session, user_id)
     if not verify_password(current_password or "", user.password_hash):
         raise ValidationError(

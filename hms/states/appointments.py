@@ -49,7 +49,7 @@ class AppointmentsState(AuthState):
             self._refresh_appointments()
         except Exception as exc:
             self.appointments_loading = False
-            return self._fail(exc)
+            return self._fail_load(exc)
         return None
 
     @rx.event

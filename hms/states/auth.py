@@ -124,6 +124,16 @@ class AuthState(rx.State):
             return None
         return event
 
+    def _fail_load(self, exc: BaseException):
+        """Like _fail, for on-load handlers that run after a page guard.
+
+        The guard has already redirected a logged-out or wrong-role user and
+        said why, so those errors stay silent here instead of saying it twice.
+        """
+        if isinstance(exc, NotAuthenticatedError | PermissionDeniedError):
+            return None
+        return self._fail(exc)
+
     def _guard(self, *roles: str):
         """On-load check: redirect away unless the user has one of `roles`."""
         self._clear_feedback()
@@ -238,6 +248,9 @@ class AuthState(rx.State):
                     email=str(form_data.get("email", "")),
                     password=str(form_data.get("password", "")),
                 )
+            # A write of its own: SQLite can't turn a read transaction into a
+            # write once another connection has committed.
+            with session_scope() as session:
                 token = auth_sessions.start_session(session=session, user_id=user.id)
         except Exception as exc:
             return self._fail(exc, toast=False)

@@ -90,7 +90,7 @@ class AvailabilityState(AuthState):
             self._refresh_schedule()
         except Exception as exc:
             self.schedule_loading = False
-            return self._fail(exc)
+            return self._fail_load(exc)
         return None
 
     @rx.event

@@ -55,19 +55,19 @@ class DoctorsState(AuthState):
         self.specialties = [ALL_SPECIALTIES, *specialties]
         self.doctors_loading = False
 
-    def _reload(self):
+    def _reload(self, *, on_load: bool = False):
         try:
             self._refresh_doctors()
         except Exception as exc:
             self.doctors_loading = False
-            return self._fail(exc)
+            return self._fail_load(exc) if on_load else self._fail(exc)
         return None
 
     @rx.event
     def load_doctors(self):
         """Load the directory for the logged-in patient (on page load)."""
         self.doctors_loading = True
-        return self._reload()
+        return self._reload(on_load=True)
 
     @rx.event
     def set_specialty_filter(self, specialty: str):
@@ -179,7 +179,7 @@ class DoctorDetailState(AuthState):
             self._refresh_slots()
         except Exception as exc:
             self.slots_loading = False
-            return self._fail(exc)
+            return self._fail_load(exc)
         return None
 
     @rx.event

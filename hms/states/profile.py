@@ -26,7 +26,7 @@ class ProfileState(AuthState):
         try:
             user = self._require()
         except Exception as exc:
-            return self._fail(exc)
+            return self._fail_load(exc)
         self.profile_name = user.name
         self.profile_timezone = user.timezone
         self.profile_email = user.email
