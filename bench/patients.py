@@ -70,6 +70,18 @@ async def choose_slot(client: RxClient, slot_id: int, timeout: float = 30) -> No
         raise RuntimeError(f"slot {slot_id} is not listed on the page")
 
 
+async def next_week(client: RxClient, timeout: float = 30) -> None:
+    """Press "next week" on the doctor page and wait for its open times."""
+
+    def listed(update) -> bool:
+        return var(update, DOCTOR_DETAIL, "days") is not None or bool(
+            var(update, AUTH, "alert_message")
+        )
+
+    client.forget()
+    await client.call(f"{DOCTOR_DETAIL}.show_week", {"step": 1}, listed, timeout)
+
+
 async def submit_booking(client: RxClient, slot_id: int, timeout: float = 30):
     """Press Book: send `submit_booking`; return (seconds to the answer, outcome)."""
     form = {"form_data": {"slot_id": str(slot_id), "reason": ""}}

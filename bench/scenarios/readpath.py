@@ -15,6 +15,7 @@ from bench.common import Figures, load_sessions
 from bench.ws_client import RxClient
 from hms.db import make_engine, session_scope
 from hms.services import auth_sessions, availability, directory
+from hms.states.rows import week_window
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +51,23 @@ def statements_per_page(url: str, *, doctor: dict, patient_token: str) -> dict:
     def lookup(token: str):
         return lambda s: auth_sessions.user_for_token(session=s, token=token)
 
+    # The pages show one week at a time (week 0 = from today), in UTC here.
+    week = week_window("UTC", 0)
+    window = {"start_at": week.start_at, "end_at": week.end_at}
     doctor_page = [
         lookup(patient_token),
         lookup(patient_token),
         lambda s: directory.get_doctor(session=s, doctor_id=doctor["id"]),
-        lambda s: availability.list_open_slots(session=s, doctor_id=doctor["id"]),
+        lambda s: availability.list_open_slots(
+            session=s, doctor_id=doctor["id"], **window
+        ),
     ]
     own_page = [
         lookup(doctor["token"]),
         lookup(doctor["token"]),
-        lambda s: availability.list_doctor_schedule(session=s, doctor_id=doctor["id"]),
+        lambda s: availability.list_doctor_schedule(
+            session=s, doctor_id=doctor["id"], **window
+        ),
     ]
     counts = {
         "doctor_page_sql": _count_statements(engine, doctor_page),

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # No worker books more than this many slots in one run, whatever the time.
 MAX_PER_WORKER = 400
+# The doctor page lists one week; a worker pages through at most this many.
+MAX_WEEKS = 12
 
 
 def assignment(
@@ -48,13 +50,17 @@ async def _open_tab(base_url, patient, doctor, gate, journeys: Figures):
 
 
 async def _ws_worker(client, share, shares, deadline, figures) -> None:
-    slots = flows.listed_slot_ids(client)[share::shares][:MAX_PER_WORKER]
-    for slot_id in slots:
-        if time.monotonic() >= deadline:
-            return
-        client.forget()
-        await flows.choose_slot(client, slot_id)
-        _tally(figures, *await flows.submit_booking(client, slot_id))
+    """Book this worker's share of the listed slots, week after week."""
+    booked = 0
+    for _ in range(MAX_WEEKS):
+        for slot_id in flows.listed_slot_ids(client)[share::shares]:
+            if time.monotonic() >= deadline or booked >= MAX_PER_WORKER:
+                return
+            client.forget()
+            await flows.choose_slot(client, slot_id)
+            _tally(figures, *await flows.submit_booking(client, slot_id))
+            booked += 1
+        await flows.next_week(client)
     # Out of slots before time: rerun bench.setup_db for full-length runs.
     figures.count("workers_out_of_slots")
 

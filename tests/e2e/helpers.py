@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from hms.db import lock_for_writing, make_engine, session_scope
+from hms.db import make_engine, session_scope
 from hms.models.users import User
 from hms.services import accounts, availability, booking
 from hms.services.views import SlotView
@@ -216,9 +216,6 @@ def seed_user(
     """Register a user directly; returns (id, email)."""
     email = email or unique_email(role)
     with session_scope(engine_for(app_env)) as session:
-        # register_user reads before it writes; on SQLite a write by the app in
-        # between fails it with "database is locked" unless we lock first.
-        lock_for_writing(session)
         user = accounts.register_user(
             session=session,
             email=email,
