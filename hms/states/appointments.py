@@ -9,6 +9,7 @@ from hms.services import booking
 from hms.services.parsing import parse_int
 from hms.states.auth import AuthState
 from hms.states.rows import AppointmentRow, appointment_row
+from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class AppointmentsState(AuthState):
         self.appointments_loading = False
 
     @rx.event
+    @off_event_loop
     def load_appointments(self):
         """Load the logged-in user's appointments (on page load)."""
         self.appointments_loading = True
@@ -74,6 +76,7 @@ class AppointmentsState(AuthState):
             self._clear_feedback()
 
     @rx.event
+    @off_event_loop
     def submit_cancel(self, form_data: dict):
         """Cancel an appointment of the logged-in user.
 

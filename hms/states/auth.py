@@ -11,6 +11,7 @@ from hms.errors import NotAuthenticatedError, PermissionDeniedError
 from hms.services import accounts, auth_sessions
 from hms.services.views import UserPublic
 from hms.states.errors import feedback_for
+from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class AuthState(rx.State):
         user = self._current_user()
         self._show_user(user)
         if user is None:
-            return rx.redirect(routes.LOGIN)
+            return rx.redirect(routes.login_url(self.router.url.path))
         if roles and user.role not in roles:
             return [
                 rx.toast.warning(WRONG_ROLE_MESSAGE),
@@ -151,32 +152,38 @@ class AuthState(rx.State):
     def _log_in(self, user: UserPublic, token: str):
         self.session_token = token
         self._show_user(user)
-        return rx.redirect(routes.home_for(user.role))
+        wanted = self.router.url.query_parameters.get("next", "")
+        return rx.redirect(routes.safe_next(wanted) or routes.home_for(user.role))
 
     # --- page guards (only redirect; handlers check again) ---------------
 
     @rx.event
+    @off_event_loop
     def load_session(self):
         """Show who is logged in (top bar) on pages anyone may see."""
         self._clear_feedback()
         self._show_user(self._current_user())
 
     @rx.event
+    @off_event_loop
     def require_login(self):
         """Send visitors who are not logged in to the login page."""
         return self._guard()
 
     @rx.event
+    @off_event_loop
     def require_patient(self):
         """Only patients stay on the page."""
         return self._guard("patient")
 
     @rx.event
+    @off_event_loop
     def require_doctor(self):
         """Only doctors stay on the page."""
         return self._guard("doctor")
 
     @rx.event
+    @off_event_loop
     def redirect_if_logged_in(self):
         """Send logged-in users from the login/sign-up pages to their home page."""
         self._clear_feedback()
@@ -207,6 +214,7 @@ class AuthState(rx.State):
             self.signup_timezone = browser_timezone
 
     @rx.event
+    @off_event_loop
     def submit_signup(self, form_data: dict):
         """Create the account, log it in and go to the role's home page.
 
@@ -234,6 +242,7 @@ class AuthState(rx.State):
     # --- login / logout --------------------------------------------------
 
     @rx.event
+    @off_event_loop
     def submit_login(self, form_data: dict):
         """Check email and password, start a session and go to the home page.
 
@@ -257,6 +266,7 @@ class AuthState(rx.State):
         return self._log_in(user, token)
 
     @rx.event
+    @off_event_loop
     def logout(self):
         """End the session on the server and forget the cookie."""
         token = self.session_token

@@ -10,6 +10,7 @@ from hms.services import availability
 from hms.services.parsing import parse_date, parse_int, parse_time
 from hms.states.auth import AuthState
 from hms.states.rows import MAX_WEEK, DayGroup, group_by_day, week_window
+from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class AvailabilityState(AuthState):
         return ""
 
     @rx.event
+    @off_event_loop
     def show_week(self, step: int):
         """Show the next (+1) or previous (-1) week of the schedule."""
         self.week = min(max(self.week + int(step), 0), MAX_WEEK)
@@ -82,6 +84,7 @@ class AvailabilityState(AuthState):
         return None
 
     @rx.event
+    @off_event_loop
     def load_availability(self):
         """Load the doctor's slots for the days ahead (on page load)."""
         self.schedule_loading = True
@@ -94,6 +97,7 @@ class AvailabilityState(AuthState):
         return None
 
     @rx.event
+    @off_event_loop
     def submit_slot(self, form_data: dict):
         """Add one slot; date and times are in the doctor's timezone.
 
@@ -141,6 +145,7 @@ class AvailabilityState(AuthState):
         }
 
     @rx.event
+    @off_event_loop
     def submit_series(self, form_data: dict):
         """Add many slots at once (all or nothing), e.g. Mon–Fri 09:00–12:00 by 30 min.
 
@@ -164,6 +169,7 @@ class AvailabilityState(AuthState):
         return rx.toast.success(f"Added {len(added)} slots.")
 
     @rx.event
+    @off_event_loop
     def delete_slot(self, slot_id: int):
         """Delete an open slot; for a booked one, ask for a reason first."""
         self._clear_feedback()
@@ -195,6 +201,7 @@ class AvailabilityState(AuthState):
             self._clear_feedback()
 
     @rx.event
+    @off_event_loop
     def submit_cancel_and_delete(self, form_data: dict):
         """Cancel the appointment in a booked slot, telling the patient why, and delete it.
 

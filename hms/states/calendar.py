@@ -15,6 +15,7 @@ from hms.services.calendar_connection import (
     start_connect,
 )
 from hms.states.auth import AuthState
+from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class CalendarState(AuthState):
             self.notice, self.notice_is_error = "", False
 
     @rx.event
+    @off_event_loop
     def load_calendar(self):
         """Load the user's connection status (run on page load)."""
         user_id = self._current_user_id()
@@ -89,6 +91,7 @@ class CalendarState(AuthState):
         self._show_outcome(self.router.url.query_parameters.get("calendar", ""))
 
     @rx.event
+    @off_event_loop
     def connect_calendar(self):
         """Send the browser to Google's consent screen.
 

@@ -19,6 +19,7 @@ from hms.states.rows import (
     week_window,
     weeks_until,
 )
+from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -64,24 +65,28 @@ class DoctorsState(AuthState):
         return None
 
     @rx.event
+    @off_event_loop
     def load_doctors(self):
         """Load the directory for the logged-in patient (on page load)."""
         self.doctors_loading = True
         return self._reload(on_load=True)
 
     @rx.event
+    @off_event_loop
     def set_specialty_filter(self, specialty: str):
         """Show only doctors of `specialty` (or all)."""
         self.specialty_filter = specialty or ALL_SPECIALTIES
         return self._reload()
 
     @rx.event
+    @off_event_loop
     def set_name_filter(self, name: str):
         """Show only doctors whose name contains `name` (the input is debounced)."""
         self.name_filter = (name or "")[: directory.NAME_FILTER_MAX_LENGTH]
         return self._reload()
 
     @rx.event
+    @off_event_loop
     def clear_filters(self):
         """Show every doctor again."""
         self.specialty_filter = ALL_SPECIALTIES
@@ -151,6 +156,7 @@ class DoctorDetailState(AuthState):
         )
 
     @rx.event
+    @off_event_loop
     def show_week(self, step: int):
         """Show the next (+1) or previous (-1) week of open times."""
         self.week = min(max(self.week + int(step), 0), MAX_WEEK)
@@ -168,6 +174,7 @@ class DoctorDetailState(AuthState):
         return ""
 
     @rx.event
+    @off_event_loop
     def load_doctor(self):
         """Load the doctor and their open times (on page load)."""
         self.slots_loading = True
@@ -202,6 +209,7 @@ class DoctorDetailState(AuthState):
             self._clear_feedback()
 
     @rx.event
+    @off_event_loop
     def submit_booking(self, form_data: dict):
         """Book the chosen slot for the logged-in patient.
 

@@ -7,6 +7,7 @@ import reflex as rx
 from hms.db import session_scope
 from hms.services import accounts, auth_sessions
 from hms.states.auth import AuthState
+from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ class ProfileState(AuthState):
     password_form_key: int = 0
 
     @rx.event
+    @off_event_loop
     def load_profile(self):
         """Fill the form with the logged-in user's details (on page load)."""
         try:
@@ -43,6 +45,7 @@ class ProfileState(AuthState):
         self.profile_timezone = timezone
 
     @rx.event
+    @off_event_loop
     def submit_profile(self, form_data: dict):
         """Save name and timezone for the logged-in user.
 
@@ -66,6 +69,7 @@ class ProfileState(AuthState):
         return rx.toast.success("Profile saved.")
 
     @rx.event
+    @off_event_loop
     def submit_password(self, form_data: dict):
         """Change the password; other devices are logged out, this one stays in.
 

@@ -1,5 +1,7 @@
 """State wiring fixtures: states bound to a per-test SQLite database."""
 
+import asyncio
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -71,9 +73,34 @@ def make_state() -> Callable[..., Any]:
         state = root.get_substate(cls.get_full_name().split(".")[1:])
         if user is not None:
             state.session_token = login_token(user.id)
-        return state
+        return SyncHandlers(state)
 
     return build
+
+
+class SyncHandlers:
+    """A state whose handlers can be called like plain functions in tests.
+
+    Handlers that do blocking work are coroutines (they run in a worker
+    thread); calling one through this wrapper runs it to completion.
+    """
+
+    def __init__(self, state: AuthState) -> None:
+        object.__setattr__(self, "_state", state)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._state, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = value(*args, **kwargs)
+            return asyncio.run(result) if inspect.iscoroutine(result) else result
+
+        return call
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._state, name, value)
 
 
 def events(result: Any) -> list:

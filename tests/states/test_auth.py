@@ -159,3 +159,25 @@ def test_unexpected_error_shows_generic_message(engine, make_state, monkeypatch)
 
     assert auth.alert_message == GENERIC_MESSAGE
     assert "secret" not in str(auth.field_errors)
+
+
+def test_guard_then_login_returns_to_the_page_asked_for(db, make_state):
+    """A visitor sent to log in from /appointments comes back there afterwards."""
+    patient = make_patient(db)
+    guarded = make_state(AuthState, path="/appointments")
+    assert redirect_path(guarded.require_login()) == "/login?next=%2Fappointments"
+
+    auth = make_state(AuthState, path="/login?next=%2Fappointments")
+    result = auth.submit_login({"email": patient.email, "password": DEFAULT_PASSWORD})
+
+    assert redirect_path(result) == "/appointments"
+
+
+def test_login_ignores_next_pointing_elsewhere(db, make_state):
+    """A `next` naming another site is ignored: no open redirect."""
+    patient = make_patient(db)
+    auth = make_state(AuthState, path="/login?next=//evil.example/x")
+
+    result = auth.submit_login({"email": patient.email, "password": DEFAULT_PASSWORD})
+
+    assert redirect_path(result) == "/doctors"
