@@ -2,6 +2,18 @@
 
 import reflex as rx
 
+from hms.services.availability import WINDOW_ROW_LIMIT
+
+TRUNCATED_NOTE = (
+    f"This week has more than {WINDOW_ROW_LIMIT} times; only the first "
+    f"{WINDOW_ROW_LIMIT} are shown."
+)
+
+
+def truncated_note(truncated) -> rx.Component:
+    """Says so when a week holds more rows than a page shows."""
+    return rx.cond(truncated, rx.text(TRUNCATED_NOTE, size="2", color_scheme="amber"))
+
 
 def week_nav(label, week, on_step) -> rx.Component:
     """A row: "Earlier", the week's label, "Later".

@@ -6,7 +6,7 @@ from hms import routes
 from hms.components.feedback import empty_state, loading_state
 from hms.components.forms import field_error, form_field, text_input
 from hms.components.layout import page_layout
-from hms.components.week_nav import week_nav
+from hms.components.week_nav import truncated_note, week_nav
 from hms.models import REASON_MAX_LENGTH
 from hms.states.auth import AuthState
 from hms.states.availability import (
@@ -196,6 +196,7 @@ def _schedule() -> rx.Component:
             AvailabilityState.week,
             AvailabilityState.show_week,
         ),
+        truncated_note(AvailabilityState.list_truncated),
         rx.cond(
             AvailabilityState.schedule_loading,
             loading_state("Loading your slots…"),

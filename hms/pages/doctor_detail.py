@@ -6,7 +6,7 @@ from hms import routes
 from hms.components.feedback import empty_state, loading_state
 from hms.components.forms import field_error
 from hms.components.layout import page_layout
-from hms.components.week_nav import week_nav
+from hms.components.week_nav import truncated_note, week_nav
 from hms.models import REASON_MAX_LENGTH
 from hms.states.auth import AuthState
 from hms.states.doctors import DoctorDetailState
@@ -135,6 +135,7 @@ def _slots() -> rx.Component:
             DoctorDetailState.week,
             DoctorDetailState.show_week,
         ),
+        truncated_note(DoctorDetailState.list_truncated),
         rx.cond(
             DoctorDetailState.slots_loading,
             loading_state("Loading open times…"),

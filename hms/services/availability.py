@@ -34,7 +34,7 @@ MAX_DAYS_AHEAD = 366
 MAX_SLOTS_PER_REQUEST = 1000
 # Lists show one week at a time, and never more than this many rows.
 WINDOW_DAYS = 7
-WINDOW_ROW_LIMIT = 500
+WINDOW_ROW_LIMIT = 200
 
 
 def _lock_doctor(session: Session, doctor_id: int) -> User:

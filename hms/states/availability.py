@@ -40,6 +40,8 @@ class AvailabilityState(AuthState):
     # Which 7-day page of the schedule is shown (0 = from today).
     week: int = 0
     week_label: str = ""
+    # True when the week holds more slots than one page shows.
+    list_truncated: bool = False
 
     confirm_delete_open: bool = False
     confirm_slot_id: int = 0
@@ -57,6 +59,7 @@ class AvailabilityState(AuthState):
                 end_at=window.end_at,
             )
         self.days = group_by_day(slots, doctor.timezone)
+        self.list_truncated = len(slots) >= availability.WINDOW_ROW_LIMIT
         self.schedule_loading = False
 
     def _reload_quietly(self) -> None:

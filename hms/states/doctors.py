@@ -114,6 +114,8 @@ class DoctorDetailState(AuthState):
     # Which 7-day page of open times is shown (0 = from today).
     week: int = 0
     week_label: str = ""
+    # True when the week holds more times than one page shows.
+    list_truncated: bool = False
 
     def _route_doctor_id(self) -> int:
         """The doctor id from the URL path, e.g. 7 for /doctors/7."""
@@ -143,6 +145,7 @@ class DoctorDetailState(AuthState):
         self.doctor_timezone = doctor.timezone
         self.doctor_found = True
         self.days = group_by_day(slots, user.timezone, doctor.timezone)
+        self.list_truncated = len(slots) >= availability.WINDOW_ROW_LIMIT
         self.slots_loading = False
 
     def _open_slots_of_week(self, session, doctor_id: int, viewer_tz: str):

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from hms.services import availability
 from hms.states.availability import AvailabilityState
 from hms.states.doctors import DoctorDetailState
 from tests.factories import make_doctor, make_patient, make_slot
@@ -59,3 +60,17 @@ def test_availability_show_week_lists_that_week_only(db, make_state):
 
     assert _listed_ids(state) == [far.id]
     assert "(Europe/Berlin)" in state.week_label
+
+
+def test_availability_dense_week_is_capped_and_says_so(db, make_state, monkeypatch):
+    """A week with more slots than a page holds shows the first ones and a note."""
+    monkeypatch.setattr(availability, "WINDOW_ROW_LIMIT", 3)
+    doctor = make_doctor(db)
+    starts = [_at_nine(1) + timedelta(minutes=30 * n) for n in range(4)]
+    slots = [make_slot(db, doctor=doctor, start_at=start) for start in starts]
+    state = make_state(AvailabilityState, user=doctor)
+
+    state.load_availability()
+
+    assert _listed_ids(state) == [slot.id for slot in slots[:3]]
+    assert state.list_truncated
