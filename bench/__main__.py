@@ -37,7 +37,6 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--idle-clients", type=int, default=1000)
     parser.add_argument("--idle-page", default="/doctors", help="where idle tabs sit")
     parser.add_argument("--outbox-messages", type=int, default=10_000)
-    parser.add_argument("--stub-ui", action="store_true", help="see bench/stub_app.py")
     return parser.parse_args()
 
 
@@ -91,7 +90,7 @@ def main() -> None:
             workers=args.workers,
             pool_size=args.pool_size,
         )
-        app = start_app(env, port=args.port, stub_ui=args.stub_ui)
+        app = start_app(env, port=args.port)
         try:
             asyncio.run(_app_scenarios(app, chosen, args))
         finally:

@@ -8,7 +8,6 @@ tree, and the code under test cannot change during a run.
 import logging
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,13 +36,8 @@ EXCLUDES = (
 REFLEX = str(Path(sys.executable).with_name("reflex"))
 
 
-def snapshot(
-    source: Path = ROOT_DIR, target: Path = SNAPSHOT_DIR, *, stub_ui: bool = False
-) -> Path:
-    """Copy the tree (with .web/node_modules, without .venv and .git) to `target`.
-
-    With `stub_ui`, bench/stub_app.py replaces hms/hms.py in the copy.
-    """
+def snapshot(source: Path = ROOT_DIR, target: Path = SNAPSHOT_DIR) -> Path:
+    """Copy the tree (with .web/node_modules, without .venv and .git) to `target`."""
     target.mkdir(parents=True, exist_ok=True)
     excludes = [f"--exclude=/{name}" for name in EXCLUDES]
     subprocess.run(
@@ -58,8 +52,6 @@ def snapshot(
         ],
         check=True,
     )
-    if stub_ui:
-        shutil.copyfile(source / "bench" / "stub_app.py", target / "hms" / "hms.py")
     return target
 
 
@@ -153,7 +145,6 @@ def start_app(
     *,
     port: int,
     app_dir: Path | None = None,
-    stub_ui: bool = False,
     timeout: float = 600,
     log_name: str = "app.log",
 ) -> AppProcess:
@@ -163,11 +154,10 @@ def start_app(
         env: See app_env.
         port: Frontend and backend share it, as in production.
         app_dir: An existing snapshot to run; a fresh one by default.
-        stub_ui: Run the real states behind placeholder pages (see stub_app).
         timeout: Seconds to wait for the build and the first /ping.
         log_name: File under bench/results/ for the app's output.
     """
-    app_dir = app_dir or snapshot(stub_ui=stub_ui)
+    app_dir = app_dir or snapshot()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS_DIR / log_name
     command = [

@@ -24,7 +24,7 @@ async def run(
     before = app.rss_bytes()
     started = time.perf_counter()
     tabs = await flows.open_clients(
-        app.base_url, tokens, ("/doctors", None), parallel=50
+        app.base_url, tokens, (page, None), parallel=50
     )
     figures.elapsed = time.perf_counter() - started
     for tab in tabs:

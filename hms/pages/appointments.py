@@ -3,8 +3,8 @@
 import reflex as rx
 
 from hms import routes
+from hms.components.dialogs import reason_dialog
 from hms.components.feedback import empty_state, loading_state
-from hms.components.forms import field_error
 from hms.components.layout import page_layout
 from hms.models import REASON_MAX_LENGTH
 from hms.states.appointments import AppointmentsState
@@ -83,62 +83,23 @@ def _section(title: str, rows, empty: rx.Component, section_id: str) -> rx.Compo
 
 
 def _cancel_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Cancel this appointment?"),
-            rx.dialog.description(AppointmentsState.cancel_label),
-            rx.form(
-                rx.vstack(
-                    rx.el.input(
-                        type="hidden",
-                        name="appointment_id",
-                        value=AppointmentsState.cancel_appointment_id,
-                    ),
-                    rx.text(
-                        rx.cond(
-                            AuthState.user_role == "doctor",
-                            "Reason (required; the patient will see it)",
-                            "Reason (optional; the doctor will see it)",
-                        ),
-                        as_="label",
-                        size="2",
-                        weight="medium",
-                    ),
-                    rx.text_area(
-                        name="reason", id="cancel-reason", rows="3", width="100%"
-                    ),
-                    rx.text(
-                        f"Up to {REASON_MAX_LENGTH} characters.",
-                        size="1",
-                        color_scheme="gray",
-                    ),
-                    field_error("cancel.reason"),
-                    rx.flex(
-                        rx.dialog.close(
-                            rx.button(
-                                "Keep it",
-                                variant="soft",
-                                color_scheme="gray",
-                                type="button",
-                            )
-                        ),
-                        rx.button(
-                            "Cancel appointment",
-                            type="submit",
-                            color_scheme="red",
-                            id="confirm-cancel",
-                        ),
-                        spacing="3",
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="2",
-                    width="100%",
-                ),
-                on_submit=AppointmentsState.submit_cancel,
-            ),
+    return reason_dialog(
+        title="Cancel this appointment?",
+        description=AppointmentsState.cancel_label,
+        id_field="appointment_id",
+        id_value=AppointmentsState.cancel_appointment_id,
+        reason_label=rx.cond(
+            AuthState.user_role == "doctor",
+            "Reason (required; the patient will see it)",
+            "Reason (optional; the doctor will see it)",
         ),
-        open=AppointmentsState.cancel_open,
+        reason_id="cancel-reason",
+        reason_hint=f"Up to {REASON_MAX_LENGTH} characters.",
+        error_key="cancel.reason",
+        confirm_label="Cancel appointment",
+        confirm_id="confirm-cancel",
+        on_submit=AppointmentsState.submit_cancel,
+        is_open=AppointmentsState.cancel_open,
         on_open_change=AppointmentsState.set_cancel_open,
     )
 

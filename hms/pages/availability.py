@@ -3,8 +3,10 @@
 import reflex as rx
 
 from hms import routes
+from hms.components.day_card import day_card
+from hms.components.dialogs import reason_dialog
 from hms.components.feedback import empty_state, loading_state
-from hms.components.forms import field_error, form_field, text_input
+from hms.components.forms import form_field, text_input
 from hms.components.layout import page_layout
 from hms.components.week_nav import truncated_note, week_nav
 from hms.models import REASON_MAX_LENGTH
@@ -177,15 +179,7 @@ def _slot_row(slot: SlotRow) -> rx.Component:
 
 
 def _day_card(day: DayGroup) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(day.title, size="3", as_="h3"),
-            rx.foreach(day.slots, _slot_row),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
-    )
+    return day_card(day, _slot_row, heading="h3")
 
 
 def _schedule() -> rx.Component:
@@ -217,62 +211,22 @@ def _schedule() -> rx.Component:
 
 
 def _remove_booked_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("This time is booked"),
-            rx.dialog.description(
-                AvailabilityState.confirm_label,
-                ". Deleting it cancels the appointment; the patient gets your reason.",
-            ),
-            rx.form(
-                rx.vstack(
-                    rx.el.input(
-                        type="hidden",
-                        name="slot_id",
-                        value=AvailabilityState.confirm_slot_id,
-                    ),
-                    rx.text(
-                        "Reason for the patient (required)",
-                        as_="label",
-                        size="2",
-                        weight="medium",
-                    ),
-                    rx.text_area(
-                        name="reason", id="delete-reason", rows="3", width="100%"
-                    ),
-                    rx.text(
-                        f"Up to {REASON_MAX_LENGTH} characters.",
-                        size="1",
-                        color_scheme="gray",
-                    ),
-                    field_error("remove.reason"),
-                    rx.flex(
-                        rx.dialog.close(
-                            rx.button(
-                                "Keep it",
-                                variant="soft",
-                                color_scheme="gray",
-                                type="button",
-                            )
-                        ),
-                        rx.button(
-                            "Cancel appointment and delete",
-                            type="submit",
-                            color_scheme="red",
-                            id="confirm-delete",
-                        ),
-                        spacing="3",
-                        justify="end",
-                        wrap="wrap",
-                        width="100%",
-                    ),
-                    spacing="2",
-                    width="100%",
-                ),
-                on_submit=AvailabilityState.submit_cancel_and_delete,
-            ),
+    return reason_dialog(
+        title="This time is booked",
+        description=rx.fragment(
+            AvailabilityState.confirm_label,
+            ". Deleting it cancels the appointment; the patient gets your reason.",
         ),
-        open=AvailabilityState.confirm_delete_open,
+        id_field="slot_id",
+        id_value=AvailabilityState.confirm_slot_id,
+        reason_label="Reason for the patient (required)",
+        reason_id="delete-reason",
+        reason_hint=f"Up to {REASON_MAX_LENGTH} characters.",
+        error_key="remove.reason",
+        confirm_label="Cancel appointment and delete",
+        confirm_id="confirm-delete",
+        on_submit=AvailabilityState.submit_cancel_and_delete,
+        is_open=AvailabilityState.confirm_delete_open,
         on_open_change=AvailabilityState.set_confirm_delete_open,
     )
 

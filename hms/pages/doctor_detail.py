@@ -3,8 +3,9 @@
 import reflex as rx
 
 from hms import routes
+from hms.components.day_card import day_card
+from hms.components.dialogs import reason_dialog
 from hms.components.feedback import empty_state, loading_state
-from hms.components.forms import field_error
 from hms.components.layout import page_layout
 from hms.components.week_nav import truncated_note, week_nav
 from hms.models import REASON_MAX_LENGTH
@@ -38,73 +39,28 @@ def _slot_row(slot: SlotRow) -> rx.Component:
 
 
 def _day_card(day: DayGroup) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(day.title, size="3", as_="h2"),
-            rx.foreach(day.slots, _slot_row),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
-    )
+    return day_card(day, _slot_row, heading="h2")
 
 
 def _booking_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Book this time"),
-            rx.dialog.description(
-                DoctorDetailState.booking_label, " with ", DoctorDetailState.doctor_name
-            ),
-            rx.form(
-                rx.vstack(
-                    rx.el.input(
-                        type="hidden",
-                        name="slot_id",
-                        value=DoctorDetailState.booking_slot_id,
-                    ),
-                    rx.text(
-                        "Reason for the visit (optional)",
-                        as_="label",
-                        size="2",
-                        weight="medium",
-                    ),
-                    rx.text_area(
-                        name="reason",
-                        id="reason",
-                        placeholder="What would you like to see the doctor about?",
-                        rows="3",
-                        width="100%",
-                    ),
-                    rx.text(
-                        f"Up to {REASON_MAX_LENGTH} characters; only the doctor sees it.",
-                        size="1",
-                        color_scheme="gray",
-                    ),
-                    field_error("booking.reason"),
-                    rx.flex(
-                        rx.dialog.close(
-                            rx.button(
-                                "Cancel",
-                                variant="soft",
-                                color_scheme="gray",
-                                type="button",
-                            )
-                        ),
-                        rx.button(
-                            "Confirm booking", type="submit", id="confirm-booking"
-                        ),
-                        spacing="3",
-                        justify="end",
-                        width="100%",
-                    ),
-                    spacing="2",
-                    width="100%",
-                ),
-                on_submit=DoctorDetailState.submit_booking,
-            ),
+    return reason_dialog(
+        title="Book this time",
+        description=rx.fragment(
+            DoctorDetailState.booking_label, " with ", DoctorDetailState.doctor_name
         ),
-        open=DoctorDetailState.booking_open,
+        id_field="slot_id",
+        id_value=DoctorDetailState.booking_slot_id,
+        reason_label="Reason for the visit (optional)",
+        reason_id="reason",
+        reason_hint=f"Up to {REASON_MAX_LENGTH} characters; only the doctor sees it.",
+        placeholder="What would you like to see the doctor about?",
+        error_key="booking.reason",
+        dismiss_label="Cancel",
+        confirm_label="Confirm booking",
+        confirm_id="confirm-booking",
+        confirm_color="teal",
+        on_submit=DoctorDetailState.submit_booking,
+        is_open=DoctorDetailState.booking_open,
         on_open_change=DoctorDetailState.set_booking_open,
     )
 

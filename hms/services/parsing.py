@@ -44,3 +44,16 @@ def parse_int(text: str, *, field: str, minimum: int, maximum: int) -> int:
     if not minimum <= value <= maximum:
         raise ValidationError(message, field=field)
     return value
+
+
+# Ids are 32-bit integers in both databases.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object, *, field: str) -> int:
+    """Parse a row id sent by the browser (a positive whole number).
+
+    Raises:
+        ValidationError: not a valid id.
+    """
+    return parse_int(str(value), field=field, minimum=1, maximum=MAX_ID)

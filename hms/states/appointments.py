@@ -6,14 +6,12 @@ import reflex as rx
 
 from hms.db import session_scope
 from hms.services import booking
-from hms.services.parsing import parse_int
+from hms.services.parsing import parse_id
 from hms.states.auth import AuthState
 from hms.states.rows import AppointmentRow, appointment_row
 from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
-
-MAX_ID = 2**31 - 1
 
 
 class AppointmentsState(AuthState):
@@ -88,11 +86,8 @@ class AppointmentsState(AuthState):
         self._clear_feedback()
         try:
             user = self._require("patient", "doctor")
-            appointment_id = parse_int(
-                str(form_data.get("appointment_id", "")),
-                field="appointment_id",
-                minimum=1,
-                maximum=MAX_ID,
+            appointment_id = parse_id(
+                str(form_data.get("appointment_id", "")), field="appointment_id"
             )
             with session_scope() as session:
                 booking.cancel_appointment(

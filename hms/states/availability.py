@@ -7,14 +7,13 @@ import reflex as rx
 from hms.db import session_scope
 from hms.errors import ConflictError, ValidationError
 from hms.services import availability
-from hms.services.parsing import parse_date, parse_int, parse_time
+from hms.services.parsing import parse_date, parse_id, parse_int, parse_time
 from hms.states.auth import AuthState
 from hms.states.rows import MAX_WEEK, DayGroup, group_by_day, week_window
 from hms.states.threads import off_event_loop
 
 logger = logging.getLogger(__name__)
 
-MAX_ID = 2**31 - 1
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SERIES_FIELDS = (
     "first_day",
@@ -178,9 +177,7 @@ class AvailabilityState(AuthState):
         self._clear_feedback()
         try:
             doctor = self._require("doctor")
-            slot_id = parse_int(
-                str(slot_id), field="slot_id", minimum=1, maximum=MAX_ID
-            )
+            slot_id = parse_id(str(slot_id), field="slot_id")
             with session_scope() as session:
                 availability.delete_slot(
                     session=session, doctor_id=doctor.id, slot_id=slot_id
@@ -214,12 +211,7 @@ class AvailabilityState(AuthState):
         self._clear_feedback()
         try:
             doctor = self._require("doctor")
-            slot_id = parse_int(
-                str(form_data.get("slot_id", "")),
-                field="slot_id",
-                minimum=1,
-                maximum=MAX_ID,
-            )
+            slot_id = parse_id(str(form_data.get("slot_id", "")), field="slot_id")
             with session_scope() as session:
                 availability.cancel_and_delete_slot(
                     session=session,

@@ -8,7 +8,7 @@ from hms import routes
 from hms.db import session_scope
 from hms.errors import NotFoundError, SlotUnavailableError
 from hms.services import availability, booking, directory
-from hms.services.parsing import parse_int
+from hms.services.parsing import parse_id
 from hms.states.auth import AuthState
 from hms.states.rows import (
     MAX_WEEK,
@@ -27,7 +27,6 @@ ALL_SPECIALTIES = "All specialties"
 # TODO: the directory shows the first PAGE_SIZE doctors; add "load more"
 # paging once a clinic has more doctors than that.
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1
 
 
 class DoctorsState(AuthState):
@@ -122,7 +121,7 @@ class DoctorDetailState(AuthState):
         path = str(self.router.url.path or "")
         segment = path.rstrip("/").rsplit("/", 1)[-1]
         try:
-            return parse_int(segment, field="doctor", minimum=1, maximum=MAX_ID)
+            return parse_id(segment, field="doctor")
         except Exception:
             raise NotFoundError(
                 "We couldn't find that doctor. Pick one from the list."
@@ -225,12 +224,7 @@ class DoctorDetailState(AuthState):
         self._clear_feedback()
         try:
             patient = self._require("patient")
-            slot_id = parse_int(
-                str(form_data.get("slot_id", "")),
-                field="slot_id",
-                minimum=1,
-                maximum=MAX_ID,
-            )
+            slot_id = parse_id(str(form_data.get("slot_id", "")), field="slot_id")
             with session_scope() as session:
                 booked = booking.book_slot(
                     session=session,

@@ -57,8 +57,7 @@ def two_worker_app(clinic):
     """The app in prod mode, GRANIAN_WORKERS=2, state in Redis db 15."""
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = app_env(clinic["url"], redis_url=REDIS_URL, workers=2)
-    stub = os.environ.get("HMS_MULTIWORKER_STUB_UI") == "1"
-    app_dir = snapshot(target=Path(APP_DIR), stub_ui=stub)
+    app_dir = snapshot(target=Path(APP_DIR))
     app = start_app(env, port=PORT, app_dir=app_dir, log_name="multiworker-app.log")
     yield app
     app.stop()
