@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import logging
 import platform
+from pathlib import Path
 
 from bench.app_process import app_env, start_app
 from bench.common import DEFAULT_DB, DEFAULT_PORT, db_url, report
@@ -34,8 +35,14 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--concurrency", default="16,64")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--contenders", type=int, default=200)
-    parser.add_argument("--idle-clients", type=int, default=1000)
+    parser.add_argument(
+        "--idle-clients", default="1000", help="memory: totals to step through"
+    )
     parser.add_argument("--idle-page", default="/doctors", help="where idle tabs sit")
+    parser.add_argument("--idle-tabs", default="logged-in", choices=memory.KINDS)
+    parser.add_argument(
+        "--app-dir", type=Path, default=None, help="run this built app, not HMS"
+    )
     parser.add_argument("--outbox-messages", type=int, default=10_000)
     return parser.parse_args()
 
@@ -64,7 +71,11 @@ async def _app_scenarios(app, chosen: set[str], args) -> None:
         for figures in await readpath.run(app.base_url):
             report(figures)
     if "memory" in chosen:
-        report(await memory.run(app, clients=args.idle_clients, page=args.idle_page))
+        steps = tuple(int(n) for n in args.idle_clients.split(","))
+        figures = await memory.run(
+            app, steps=steps, page=args.idle_page, kind=args.idle_tabs
+        )
+        report(figures)
 
 
 def main() -> None:
@@ -90,7 +101,7 @@ def main() -> None:
             workers=args.workers,
             pool_size=args.pool_size,
         )
-        app = start_app(env, port=args.port)
+        app = start_app(env, port=args.port, app_dir=args.app_dir)
         try:
             asyncio.run(_app_scenarios(app, chosen, args))
         finally:

@@ -109,6 +109,16 @@ class RxClient:
         await self.wait_for(hydrated, since=mark, timeout=timeout)
         return time.perf_counter() - started
 
+    async def connect_only(self, timeout=30.0) -> None:
+        """Open the socket with the tab token but send no event (never hydrates)."""
+        await self.sio.connect(
+            f"{self.base_url}?token={self.tab_token}",
+            namespaces=[NAMESPACE],
+            socketio_path="_event",
+            transports=["websocket"],
+            wait_timeout=timeout,
+        )
+
     async def navigate(
         self, path: str, params: dict | None = None, timeout=30.0
     ) -> float:

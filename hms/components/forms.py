@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from hms.services.accounts import list_timezones
+from hms.services.accounts import list_picker_timezones
 from hms.states.auth import AuthState
 from hms.states.errors import field_key
 
@@ -55,9 +55,9 @@ def text_input(name: str, *, id: str = "", **props) -> rx.Component:
 
 
 def timezone_select(value, on_change, *, name: str = "timezone") -> rx.Component:
-    """A select of every IANA timezone."""
+    """A select of the IANA timezones (Region/City names and UTC)."""
     return rx.select(
-        list_timezones(),
+        list_picker_timezones(),
         value=value,
         on_change=on_change,
         name=name,

@@ -36,6 +36,23 @@ def list_timezones() -> list[str]:
     return sorted(available_timezones() - {"localtime", "Factory"})
 
 
+# Old alias families kept by the tz database for compatibility only.
+_ALIAS_PREFIXES = ("Etc/", "US/", "SystemV/", "Canada/", "Brazil/", "Chile/", "Mexico/")
+
+
+@cache
+def list_picker_timezones() -> list[str]:
+    """The zones a picker offers: Region/City names and UTC, without old aliases.
+
+    Every name in list_timezones() stays valid; this only shortens the menu.
+    """
+    return [
+        name
+        for name in list_timezones()
+        if name == "UTC" or ("/" in name and not name.startswith(_ALIAS_PREFIXES))
+    ]
+
+
 def to_public(user: User) -> UserPublic:
     """The browser-safe shape of `user`."""
     return UserPublic(

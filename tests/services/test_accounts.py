@@ -354,3 +354,12 @@ def test_change_password_new_breaks_length_rule(session, new_password, limit):
     stored = _stored(session, user.id)
     assert stored.password_hash == before
     assert verify_password(DEFAULT_PASSWORD, stored.password_hash)
+
+
+def test_list_picker_timezones_leaves_out_old_aliases():
+    """The picker offers Region/City zones and UTC, not aliases like US/Eastern."""
+    picker = accounts.list_picker_timezones()
+
+    assert {"UTC", "Europe/Berlin", "America/New_York"} <= set(picker)
+    assert not {"US/Eastern", "Etc/GMT+5", "Zulu", "EST"} & set(picker)
+    assert set(picker) <= set(accounts.list_timezones())
