@@ -13,6 +13,7 @@ from hms.pages import (  # noqa: F401  (each module registers its page)
     doctors,
     index,
     login,
+    not_found,
     profile,
     signup,
 )

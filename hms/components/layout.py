@@ -113,7 +113,7 @@ def top_bar() -> rx.Component:
     return rx.el.header(
         rx.hstack(
             rx.link(
-                rx.heading("HMS", size="6", weight="bold"),
+                rx.text("HMS", size="6", weight="bold"),
                 href=routes.INDEX,
                 underline="none",
                 id="brand",

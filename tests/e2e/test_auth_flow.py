@@ -1,5 +1,7 @@
 """Logging in and out in Chromium: messages, reloads, guards, the phone top bar."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -130,3 +132,13 @@ def test_top_bar_on_phone_shows_menu(new_page, app_env: dict[str, str]) -> None:
     phone.wait_for_url(HOME_URL)
     expect(phone.locator("#menu")).to_have_count(0)
     expect(phone.get_by_role("link", name="Log in").first).to_be_visible()
+
+
+def test_unknown_address_shows_not_found_in_layout(page):
+    """A wrong address shows the HMS top bar and a way back, not a bare error."""
+    page.goto("/no-such-page")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page.locator("#brand")).to_be_visible()
+    page.get_by_role("button", name="Go to the start page").click()
+    expect(page).to_have_url(re.compile(r"/$"))
