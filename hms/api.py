@@ -12,7 +12,11 @@ from starlette.routing import Route
 from hms import config
 from hms.config import Settings
 from hms.db import session_scope
-from hms.services.calendar_connection import CalendarConnectError, complete_connect
+from hms.services.calendar_connection import (
+    BROWSER_COOKIE,
+    CalendarConnectError,
+    complete_connect,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +37,19 @@ def _to_profile(outcome: str, frontend_url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers=_NO_LEAK_HEADERS)
 
 
-def _complete(state: str, code: str, settings: Settings, engine: Engine | None) -> str:
+def _complete(
+    state: str, code: str, nonce: str, settings: Settings, engine: Engine | None
+) -> str:
     """Run complete_connect in its own transaction; return the outcome code."""
     with session_scope(engine) as session:
         try:
-            complete_connect(session=session, state=state, code=code, settings=settings)
+            complete_connect(
+                session=session,
+                state=state,
+                code=code,
+                browser_nonce=nonce,
+                settings=settings,
+            )
         except CalendarConnectError as error:
             # Committed on purpose: a state used in a failed attempt stays used.
             logger.info("Calendar connect refused: %s", error.code)
@@ -77,7 +89,8 @@ def create_api(
         if not state or not code:
             return _to_profile("invalid_state", frontend_url)
         try:
-            outcome = _complete(state, code, settings, engine)
+            nonce = request.cookies.get(BROWSER_COOKIE, "")
+            outcome = _complete(state, code, nonce, settings, engine)
         except Exception:
             logger.exception("Calendar connect failed unexpectedly")
             outcome = "exchange_failed"

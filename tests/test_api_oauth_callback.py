@@ -13,6 +13,7 @@ from hms.config import settings
 from hms.integrations import google_oauth
 from hms.models import GoogleCalendarConnection, OAuthState
 from hms.services import calendar_connection
+from hms.services.calendar_connection import BROWSER_COOKIE
 from hms.services.crypto import decrypt_text
 from tests.factories import make_patient
 
@@ -20,13 +21,15 @@ GOOGLE = dataclasses.replace(
     settings, google_client_id="client-id", google_client_secret="client-secret"
 )
 PATH = callback_path(GOOGLE)
+# The nonce the connecting browser keeps in its cookie.
+BROWSER = "browser-nonce"
 
 
 @pytest.fixture
 def client(sqlite_engine):
     """A test client for the callback app on the per-test database."""
     app = create_api(settings=GOOGLE, engine=sqlite_engine)
-    return TestClient(app, follow_redirects=False)
+    return TestClient(app, follow_redirects=False, cookies={BROWSER_COOKIE: BROWSER})
 
 
 @pytest.fixture
@@ -51,7 +54,10 @@ def started(session):
     """A patient who clicked "Connect": returns (user, state)."""
     patient = make_patient(session)
     url = calendar_connection.start_connect(
-        session=session, user_id=patient.id, settings=GOOGLE
+        session=session,
+        user_id=patient.id,
+        browser_nonce=BROWSER,
+        settings=GOOGLE,
     )
     session.commit()
     state = parse_qs(urlsplit(url).query)["state"][0]
@@ -175,3 +181,17 @@ def test_callback_unexpected_error_shows_no_traceback(client, started, monkeypat
 
     assert _outcome(response) == "exchange_failed"
     assert "secret detail" not in response.text
+
+
+def test_callback_without_browser_cookie_refused(sqlite_engine, started, exchange):
+    """The callback opened in a browser without the nonce cookie changes nothing."""
+    _, state = started
+    bare = TestClient(
+        create_api(settings=GOOGLE, engine=sqlite_engine), follow_redirects=False
+    )
+
+    response = bare.get(PATH, params={"state": state, "code": "c"})
+
+    assert _outcome(response) == "other_browser"
+    assert exchange == []
+    assert _connections(sqlite_engine) == []

@@ -61,6 +61,8 @@ class OAuthState(SQLModel, table=True):
     state_hash: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     code_verifier_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    # SHA-256 of a nonce kept in a cookie of the browser that started the flow.
+    browser_hash: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utc_now)
     expires_at: datetime
     used_at: datetime | None = None

@@ -1,5 +1,6 @@
 """Connecting a Google Calendar: the OAuth round trip, disconnecting, status."""
 
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from hms.services.crypto import DecryptionError, decrypt_text, encrypt_text
 logger = logging.getLogger(__name__)
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
+# The cookie that holds the browser nonce; SameSite=Lax, so Google's redirect
+# back to the callback brings it along.
+BROWSER_COOKIE = "hms_oauth_browser"
 
 
 class CalendarConnectError(HMSError):
@@ -49,6 +53,10 @@ CONNECT_MESSAGES = {
     "invalid_state": (
         "This Google sign-in link has expired or was already used. "
         "Start again from your profile page."
+    ),
+    "other_browser": (
+        "This Google sign-in was started in another browser, so nothing changed. "
+        "Connect again from your profile page in this browser."
     ),
     "access_denied": (
         "You didn't allow HMS to use your Google Calendar, so nothing changed. "
@@ -86,7 +94,11 @@ class CalendarStatus:
 
 
 def start_connect(
-    *, session: Session, user_id: int, settings: Settings = config.settings
+    *,
+    session: Session,
+    user_id: int,
+    browser_nonce: str,
+    settings: Settings = config.settings,
 ) -> str:
     """Begin connecting `user_id`'s Google Calendar.
 
@@ -96,6 +108,8 @@ def start_connect(
     Args:
         session: a session; the caller commits.
         user_id: the signed-in user, resolved server-side.
+        browser_nonce: a random value the caller also keeps in a cookie of the
+            user's browser; the callback must bring it back.
         settings: settings with the Google OAuth client.
 
     Returns:
@@ -121,6 +135,7 @@ def start_connect(
             state_hash=hash_token(state),
             user_id=user_id,
             code_verifier_encrypted=encrypt_text(verifier),
+            browser_hash=hash_token(browser_nonce),
             expires_at=now + OAUTH_STATE_TTL,
         )
     )
@@ -131,12 +146,15 @@ def start_connect(
     )
 
 
-def _valid_state(session: Session, state: str) -> OAuthState:
+def _valid_state(session: Session, state: str, browser_nonce: str) -> OAuthState:
     row = session.exec(
         select(OAuthState).where(OAuthState.state_hash == hash_token(state))
     ).first()
     if row is None or row.used_at is not None or row.expires_at <= utc_now():
         raise _connect_error("invalid_state")
+    # A link started in one browser must not connect a calendar in another.
+    if not hmac.compare_digest(row.browser_hash, hash_token(browser_nonce or "")):
+        raise _connect_error("other_browser")
     return row
 
 
@@ -213,7 +231,12 @@ def _requeue_after_reconnect(session: Session, user_id: int) -> None:
 
 
 def complete_connect(
-    *, session: Session, state: str, code: str, settings: Settings = config.settings
+    *,
+    session: Session,
+    state: str,
+    code: str,
+    browser_nonce: str,
+    settings: Settings = config.settings,
 ) -> int:
     """Finish connecting: check the state, exchange the code, store the token.
 
@@ -225,20 +248,20 @@ def complete_connect(
         session: a session; the caller commits.
         state: the `state` query parameter of the callback.
         code: the `code` query parameter of the callback.
+        browser_nonce: the nonce cookie the callback request carried.
         settings: settings with the Google OAuth client.
 
     Returns:
         The id of the user whose calendar is now connected.
 
     Raises:
-        CalendarConnectError: unknown, expired or used state; Google refused
+        CalendarConnectError: unknown, expired or used state, or another
+            browser than the one that started; Google refused
             the code; calendar access or a refresh token was not granted.
     """
     if not settings.google_enabled:
         raise _connect_error("disabled")
-    # TODO(#4): also bind the state to the browser's session cookie, so a link
-    # started by one HMS account cannot be completed in another person's browser.
-    row = _valid_state(session, state)
+    row = _valid_state(session, state, browser_nonce)
     try:
         verifier = decrypt_text(row.code_verifier_encrypted)
     except DecryptionError:

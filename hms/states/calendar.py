@@ -1,12 +1,14 @@
 """Profile-page state for the Google Calendar connection."""
 
 import logging
+import secrets
 
 import reflex as rx
 
 from hms import config
 from hms.db import session_scope
 from hms.services.calendar_connection import (
+    BROWSER_COOKIE,
     CONNECT_MESSAGES,
     CalendarConnectError,
     CalendarStatus,
@@ -23,6 +25,7 @@ CONNECTED_NOTICE = (
     "Your Google Calendar is connected. New appointments will appear in it."
 )
 DISCONNECTED_NOTICE = "Google Calendar disconnected. Events already added stay there."
+OAUTH_COOKIE_SECONDS = 15 * 60
 LOGIN_NEEDED = "Please log in again to manage your calendar."
 UNEXPECTED_ERROR = "Something went wrong on our side. Please try again in a minute."
 
@@ -34,9 +37,14 @@ def _load_status(user_id: int) -> CalendarStatus:
         )
 
 
-def _start(user_id: int) -> str:
+def _start(user_id: int, browser_nonce: str) -> str:
     with session_scope() as session:
-        return start_connect(session=session, user_id=user_id, settings=config.settings)
+        return start_connect(
+            session=session,
+            user_id=user_id,
+            browser_nonce=browser_nonce,
+            settings=config.settings,
+        )
 
 
 def _signed_out_status() -> CalendarStatus:
@@ -62,6 +70,15 @@ class CalendarState(AuthState):
     account_email: str = ""
     notice: str = ""
     notice_is_error: bool = False
+
+    # This browser's half of the OAuth round trip; the callback checks it.
+    oauth_browser: str = rx.Cookie(
+        "",
+        name=BROWSER_COOKIE,
+        path="/",
+        same_site="lax",
+        max_age=OAUTH_COOKIE_SECONDS,
+    )
 
     def _show_calendar(self, status: CalendarStatus) -> None:
         self.enabled = status.enabled
@@ -101,10 +118,12 @@ class CalendarState(AuthState):
         user_id = self._current_user_id()
         if user_id is None:
             return rx.toast.error(LOGIN_NEEDED)
+        nonce = secrets.token_urlsafe(32)
         try:
-            url = _start(user_id)
+            url = _start(user_id, nonce)
         except CalendarConnectError as error:
             return rx.toast.error(error.message)
+        self.oauth_browser = nonce
         return rx.redirect(url, is_external=True)
 
     @rx.event(background=True)

@@ -1,5 +1,6 @@
 """Calendar sync: queueing, running jobs against a scripted Google, connecting."""
 
+import asyncio
 import base64
 import dataclasses
 import json
@@ -23,6 +24,7 @@ from hms.models import (
     OutboxMessage,
     OutboxState,
 )
+from hms.security import hash_token
 from hms.services import calendar_connection, calendar_sync
 from hms.services.crypto import decrypt_text, encrypt_text
 from tests.factories import make_appointment, make_doctor, make_patient, make_slot
@@ -30,6 +32,8 @@ from tests.factories import make_appointment, make_doctor, make_patient, make_sl
 GOOGLE = dataclasses.replace(
     settings, google_client_id="client-id", google_client_secret="client-secret"
 )
+# The nonce the connecting browser keeps in its cookie.
+BROWSER = "browser-nonce"
 DISABLED = dataclasses.replace(
     settings, google_client_id=None, google_client_secret=None
 )
@@ -333,7 +337,10 @@ def google_token(monkeypatch):
 
 def _start(session, user) -> str:
     url = calendar_connection.start_connect(
-        session=session, user_id=user.id, settings=GOOGLE
+        session=session,
+        user_id=user.id,
+        browser_nonce=BROWSER,
+        settings=GOOGLE,
     )
     session.commit()
     return dict(p.split("=", 1) for p in url.split("?", 1)[1].split("&"))["state"]
@@ -343,7 +350,10 @@ def test_start_connect_url_and_stored_state(session, booking):
     """The URL asks for offline calendar access with PKCE; the state is hashed."""
     _, patient, _ = booking
     url = calendar_connection.start_connect(
-        session=session, user_id=patient.id, settings=GOOGLE
+        session=session,
+        user_id=patient.id,
+        browser_nonce=BROWSER,
+        settings=GOOGLE,
     )
     assert url.startswith("https://accounts.google.com/o/oauth2/auth?")
     for part in (
@@ -365,7 +375,10 @@ def test_start_connect_disabled_refuses(session, booking):
     _, patient, _ = booking
     with pytest.raises(calendar_connection.CalendarConnectError) as caught:
         calendar_connection.start_connect(
-            session=session, user_id=patient.id, settings=DISABLED
+            session=session,
+            user_id=patient.id,
+            browser_nonce=BROWSER,
+            settings=DISABLED,
         )
     assert caught.value.code == "disabled"
 
@@ -380,7 +393,11 @@ def test_complete_connect_stores_encrypted_token(session, booking, google_token)
     )
 
     user_id = calendar_connection.complete_connect(
-        session=session, state=state, code="the-code", settings=GOOGLE
+        session=session,
+        state=state,
+        code="the-code",
+        browser_nonce=BROWSER,
+        settings=GOOGLE,
     )
     session.commit()
 
@@ -398,12 +415,16 @@ def test_complete_connect_reused_state_refused(session, booking, google_token):
     _, patient, _ = booking
     state = _start(session, patient)
     calendar_connection.complete_connect(
-        session=session, state=state, code="c", settings=GOOGLE
+        session=session, state=state, code="c", browser_nonce=BROWSER, settings=GOOGLE
     )
     session.commit()
     with pytest.raises(calendar_connection.CalendarConnectError) as caught:
         calendar_connection.complete_connect(
-            session=session, state=state, code="c", settings=GOOGLE
+            session=session,
+            state=state,
+            code="c",
+            browser_nonce=BROWSER,
+            settings=GOOGLE,
         )
     assert caught.value.code == "invalid_state"
 
@@ -420,7 +441,11 @@ def test_complete_connect_expired_state_refused(session, booking, google_token):
 
     with pytest.raises(calendar_connection.CalendarConnectError):
         calendar_connection.complete_connect(
-            session=session, state=state, code="c", settings=GOOGLE
+            session=session,
+            state=state,
+            code="c",
+            browser_nonce=BROWSER,
+            settings=GOOGLE,
         )
     assert calls == []
     assert session.get(GoogleCalendarConnection, patient.id) is None
@@ -436,7 +461,11 @@ def test_complete_connect_without_calendar_scope_refused(
     state = _start(session, patient)
     with pytest.raises(calendar_connection.CalendarConnectError) as caught:
         calendar_connection.complete_connect(
-            session=session, state=state, code="c", settings=GOOGLE
+            session=session,
+            state=state,
+            code="c",
+            browser_nonce=BROWSER,
+            settings=GOOGLE,
         )
     assert caught.value.code == "scope_denied"
     assert session.get(GoogleCalendarConnection, patient.id) is None
@@ -456,7 +485,11 @@ def test_reconnect_after_broken_requeues_missing_events_once(
     session.commit()
 
     calendar_connection.complete_connect(
-        session=session, state=_start(session, patient), code="c", settings=GOOGLE
+        session=session,
+        state=_start(session, patient),
+        code="c",
+        browser_nonce=BROWSER,
+        settings=GOOGLE,
     )
     session.commit()
     session.refresh(message)
@@ -467,7 +500,11 @@ def test_reconnect_after_broken_requeues_missing_events_once(
     session.add(message)
     session.commit()
     calendar_connection.complete_connect(
-        session=session, state=_start(session, patient), code="c", settings=GOOGLE
+        session=session,
+        state=_start(session, patient),
+        code="c",
+        browser_nonce=BROWSER,
+        settings=GOOGLE,
     )
     session.commit()
     session.refresh(message)
@@ -550,7 +587,7 @@ def test_calendar_state_disabled_is_not_enabled(calendar_state, session, booking
     user["id"] = patient.id
     use_settings(DISABLED)
 
-    type(state).load_calendar.fn(state)
+    asyncio.run(type(state).load_calendar.fn(state))
 
     assert state.enabled is False
 
@@ -563,8 +600,52 @@ def test_calendar_state_shows_broken_connection(calendar_state, session, booking
     user["id"] = patient.id
     use_settings(GOOGLE)
 
-    type(state).load_calendar.fn(state)
+    asyncio.run(type(state).load_calendar.fn(state))
 
     assert (state.enabled, state.connected, state.broken) == (True, False, True)
     assert state.account_email == "someone@gmail.com"
     assert "refresh" not in json.dumps(state.dict())
+
+
+def test_complete_connect_other_browser_refused(session, booking, google_token):
+    """A link finished in another browser (no or another nonce) connects nothing."""
+    _, patient, _ = booking
+    calls, _ = google_token
+    state = _start(session, patient)
+
+    with pytest.raises(calendar_connection.CalendarConnectError) as caught:
+        calendar_connection.complete_connect(
+            session=session,
+            state=state,
+            code="c",
+            browser_nonce="someone-elses-browser",
+            settings=GOOGLE,
+        )
+
+    assert caught.value.code == "other_browser"
+    assert calls == []
+    assert session.get(GoogleCalendarConnection, patient.id) is None
+
+
+def test_start_connect_stores_browser_nonce_hashed(session, booking):
+    """Only the SHA-256 of the browser nonce is stored."""
+    _, patient, _ = booking
+    _start(session, patient)
+
+    row = session.exec(select(OAuthState)).one()
+
+    assert row.browser_hash == hash_token(BROWSER)
+
+
+def test_calendar_state_connect_keeps_nonce_in_cookie(calendar_state, session, booking):
+    """Connecting sets the browser's nonce cookie and stores only its hash."""
+    state, user, use_settings = calendar_state
+    _, patient, _ = booking
+    user["id"] = patient.id
+    use_settings(GOOGLE)
+
+    asyncio.run(type(state).connect_calendar.fn(state))
+
+    assert len(state.oauth_browser) >= 40
+    row = session.exec(select(OAuthState)).one()
+    assert row.browser_hash == hash_token(state.oauth_browser)
