@@ -1,28 +1,15 @@
 """The profile page (/profile): name, timezone, password, calendar connection."""
 
-import logging
-
 import reflex as rx
 
 from hms import routes
+from hms.components.calendar_connection import calendar_connection_card
 from hms.components.forms import form_field, text_input, timezone_select
 from hms.components.layout import page_layout
 from hms.services import accounts
 from hms.states.auth import AuthState
+from hms.states.calendar import CalendarState
 from hms.states.profile import ProfileState
-
-logger = logging.getLogger(__name__)
-
-# The Google Calendar card comes from another module; the page works without it.
-try:
-    from hms.components.calendar_connection import calendar_connection_card
-    from hms.states.calendar import CalendarState
-except ImportError:  # pragma: no cover - only while that module is missing
-    # TODO: drop this fallback once hms/components/calendar_connection.py and
-    # hms/states/calendar.py are always present.
-    logger.warning("calendar connection UI missing; /profile renders without it")
-    calendar_connection_card = None
-    CalendarState = None
 
 
 def _details_form() -> rx.Component:
@@ -108,14 +95,15 @@ def _password_form() -> rx.Component:
     )
 
 
-def _on_load() -> list:
-    events = [AuthState.require_login, ProfileState.load_profile]
-    if CalendarState is not None:
-        events.append(CalendarState.load_calendar)
-    return events
-
-
-@rx.page(route=routes.PROFILE, title="Profile — HMS", on_load=_on_load())
+@rx.page(
+    route=routes.PROFILE,
+    title="Profile — HMS",
+    on_load=[
+        AuthState.require_login,
+        ProfileState.load_profile,
+        CalendarState.load_calendar,
+    ],
+)
 def profile() -> rx.Component:
     """Edit name and timezone, change the password, connect a calendar."""
     return page_layout(
@@ -127,7 +115,5 @@ def profile() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        calendar_connection_card()
-        if calendar_connection_card is not None
-        else rx.fragment(),
+        calendar_connection_card(),
     )

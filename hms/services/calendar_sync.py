@@ -204,7 +204,13 @@ def _usable_token(session: Session, connection: GoogleCalendarConnection) -> str
 
 
 def _call_google(session: Session, connection: GoogleCalendarConnection, call):
-    """Run `call()`, translating Google's failures into DeliveryError."""
+    """Run `call()`, translating Google's failures into DeliveryError.
+
+    The session's transaction is committed first: nothing waits on Google
+    inside a transaction, and on SQLite a read snapshot held across the call
+    could not become a write afterwards.
+    """
+    session.commit()
     try:
         return call()
     except CalendarTokenRevokedError as error:
@@ -247,6 +253,26 @@ def _run_create(
     logger.info(
         "Calendar event created: appointment %s user %s", appointment_id, user_id
     )
+    _remove_if_cancelled_meanwhile(session, appointment_id, user_id, settings, http)
+
+
+def _remove_if_cancelled_meanwhile(
+    session: Session, appointment_id: int, user_id: int, settings: Settings, http
+) -> None:
+    """Delete the event just made if the appointment was cancelled during the call.
+
+    A removal job that ran while Google was creating the event found nothing
+    to delete; this closes that gap.
+    """
+    status = session.exec(
+        select(Appointment.status)
+        .where(Appointment.id == appointment_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if status == AppointmentStatus.BOOKED:
+        return
+    logger.info("Appointment %s cancelled during event creation", appointment_id)
+    _run_delete(session, appointment_id, user_id, settings, http)
 
 
 def _recorded_event(
@@ -269,8 +295,7 @@ def _run_delete(
         return
     recorded = _recorded_event(session, appointment_id, user_id)
     # Without a record, the create job may be in flight: its id is predictable.
-    # TODO(#4): a create that lands after this delete leaves an event behind;
-    # closing that needs the dispatcher to order jobs per appointment.
+    # If its insert lands after this delete, the create job removes it itself.
     event_id = (
         recorded.google_event_id if recorded else event_id_for(appointment_id, user_id)
     )
@@ -300,8 +325,9 @@ def run_calendar_job(
 ) -> None:
     """Create or delete one Google Calendar event for an outbox message.
 
-    The session's changes (the event record; a connection marked broken)
-    must be committed by the caller, also when DeliveryError is raised.
+    The session is committed before each call to Google; the changes made
+    after it (the event record; a connection marked broken) must be committed
+    by the caller, also when DeliveryError is raised.
 
     Args:
         session: the dispatcher's session.

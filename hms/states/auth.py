@@ -22,9 +22,6 @@ SIGNUP_FIELDS = ("name", "email", "password", "timezone", "specialty", "role")
 WRONG_ROLE_MESSAGE = "That page is not available for your account."
 
 
-# TODO: handlers are synchronous (each service call is a short transaction);
-# move slow ones to @rx.event(background=True) + rx.run_in_thread if the
-# load tests show a tab's events queueing behind them.
 class AuthState(rx.State):
     """The logged-in user, resolved on the server from the session cookie.
 

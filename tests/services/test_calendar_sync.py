@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from googleapiclient.http import HttpMockSequence
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from hms.config import settings
 from hms.errors import DeliveryError
 from hms.integrations import google_oauth
 from hms.integrations.google_calendar import event_id_for
 from hms.models import (
+    Appointment,
     AppointmentStatus,
     CalendarConnectionStatus,
     CalendarEvent,
@@ -649,3 +650,32 @@ def test_calendar_state_connect_keeps_nonce_in_cookie(calendar_state, session, b
     assert len(state.oauth_browser) >= 40
     row = session.exec(select(OAuthState)).one()
     assert row.browser_hash == hash_token(state.oauth_browser)
+
+
+def test_create_removes_event_if_cancelled_during_the_call(
+    session, sqlite_engine, booking, monkeypatch
+):
+    """An appointment cancelled while Google created its event loses the event."""
+    _, patient, appointment = booking
+    _connect(session, patient)
+    message = _queue_and_get(session, appointment, patient)
+    deleted = []
+
+    def insert_then_cancel(*, refresh_token, event, settings, http=None):
+        # Meanwhile the patient cancels, and the removal job finds nothing.
+        with Session(sqlite_engine) as other:
+            row = other.get(Appointment, appointment.id)
+            row.status = AppointmentStatus.CANCELLED
+            other.add(row)
+            other.commit()
+        return event["id"]
+
+    def record_delete(*, refresh_token, event_id, settings, http=None, **_):
+        deleted.append(event_id)
+
+    monkeypatch.setattr(calendar_sync, "insert_event", insert_then_cancel)
+    monkeypatch.setattr(calendar_sync, "delete_event", record_delete)
+
+    calendar_sync.run_calendar_job(session=session, message=message, settings=GOOGLE)
+
+    assert deleted == [event_id_for(appointment.id, patient.id)]
