@@ -241,8 +241,8 @@ def complete_connect(
     """Finish connecting: check the state, exchange the code, store the token.
 
     The state is consumed even when the exchange fails, so commit the
-    session after catching CalendarConnectError. Google is called before
-    anything is written, so no write lock is held during the call.
+    session after catching CalendarConnectError. The session is committed
+    before Google is called, so no transaction is open during the call.
 
     Args:
         session: a session; the caller commits.
@@ -267,6 +267,9 @@ def complete_connect(
     except DecryptionError:
         raise _connect_error("invalid_state") from None
 
+    # End the read transaction: nothing waits on Google inside a transaction,
+    # and on SQLite a snapshot held across the call could not become a write.
+    session.commit()
     try:
         grant = google_oauth.exchange_code(
             code=code, code_verifier=verifier, settings=settings
