@@ -11,10 +11,19 @@ from sqlmodel import Session, SQLModel
 import hms.models  # noqa: F401  (registers the tables)
 from hms.db import make_engine
 from hms.migrations import upgrade_to_head
+from hms.services import login_throttle
 
 ADMIN_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_throttle() -> Iterator[None]:
+    """Each test starts with no failed logins counted."""
+    login_throttle._limiter.cache_clear()
+    yield
+    login_throttle._limiter.cache_clear()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from hms.errors import (
 )
 from hms.models import DoctorProfile, PatientProfile, Role, User
 from hms.security import dummy_verify, hash_password, verify_password
-from hms.services import notifications
+from hms.services import login_throttle, notifications
 from hms.services.views import UserPublic
 
 logger = logging.getLogger(__name__)
@@ -207,13 +207,18 @@ def authenticate(*, session: Session, email: str, password: str) -> UserPublic:
     Raises:
         InvalidCredentialsError: the same message whether the email is unknown,
             the password wrong or the account deactivated.
+        TooManyAttemptsError: this email failed too often lately (known or
+            not, so the answer reveals nothing).
     """
     email_key = (email or "").strip().casefold()
+    login_throttle.check_login_allowed(email_key)
     user = session.exec(select(User).where(User.email_key == email_key)).first()
     if user is None or len(password or "") > PASSWORD_MAX_LENGTH:
         dummy_verify()
+        login_throttle.record_failed_login(email_key)
         raise InvalidCredentialsError(LOGIN_FAILED)
     if not verify_password(password, user.password_hash) or not user.is_active:
+        login_throttle.record_failed_login(email_key)
         raise InvalidCredentialsError(LOGIN_FAILED)
     return to_public(user)
 
