@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import requests
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
@@ -142,6 +143,18 @@ def claim_due_messages(
         return [_detach(row) for row in rows]
 
 
+# One keep-alive HTTP session per dispatcher thread (requests sessions are not
+# shared safely across threads); reusing connections to the email function
+# saves a TCP (and TLS) handshake per message.
+_thread_state = threading.local()
+
+
+def _http_session() -> requests.Session:
+    if not hasattr(_thread_state, "http"):
+        _thread_state.http = requests.Session()
+    return _thread_state.http
+
+
 def dispatch_batch(
     *,
     engine: Engine | None = None,
@@ -249,6 +262,7 @@ def _attempt(
                 payload=message.payload,
                 idempotency_key=message.idempotency_key,
                 settings=settings,
+                http=_http_session(),
             )
         elif message.kind in (OutboxKind.CALENDAR_CREATE, OutboxKind.CALENDAR_DELETE):
             _run_calendar_job(message, engine=engine, settings=settings)

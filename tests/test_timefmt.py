@@ -1,6 +1,6 @@
 """Showing UTC times in a viewer's timezone, always naming the zone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hms.timefmt import format_day, format_range, format_time, local_day_key
 
@@ -47,3 +47,14 @@ def test_format_day_and_key_in_zone():
     assert format_day(late, "Asia/Tokyo") == "Wednesday 13 January 2027"
     assert local_day_key(late, "Asia/Tokyo") == "2027-01-13"
     assert local_day_key(late, "UTC") == "2027-01-12"
+
+
+def test_format_day_and_range_use_english_names():
+    """Day and month names come out in English, zone named, minutes padded."""
+    moment = datetime(2026, 12, 8, 8, 5, tzinfo=UTC)
+
+    assert format_day(moment, "Europe/Berlin") == "Tuesday 8 December 2026"
+    assert (
+        format_range(moment, moment + timedelta(minutes=30), "Europe/Berlin")
+        == "Tue 8 Dec 2026, 09:05–09:35 (Europe/Berlin)"
+    )
