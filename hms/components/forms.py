@@ -38,8 +38,17 @@ def form_field(
         form: the form's prefix in `field_errors`, for pages with several forms.
         hint: a short rule shown under the control (e.g. length limits).
     """
+    # Tie the label to the control, so screen readers announce it and a click
+    # on the label focuses the field.
+    control_id = getattr(control, "id", None)
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium"),
+        rx.text(
+            label,
+            as_="label",
+            size="2",
+            weight="medium",
+            html_for=control_id if isinstance(control_id, str) else None,
+        ),
         control,
         rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
         field_error(field_key(form, name)),

@@ -73,7 +73,7 @@ def _timezone_note() -> rx.Component:
         rx.cond(
             DoctorDetailState.doctor_timezone != AuthState.user_timezone,
             rx.text.span(
-                "; the clinic's time (",
+                "; the doctor's time (",
                 DoctorDetailState.doctor_timezone,
                 ") is shown under each",
             ),

@@ -85,7 +85,7 @@ def cancellation_notice(
     """
     lines = _appointment_lines(facts, recipient=recipient)
     if reason:
-        lines.append(("Why", reason))
+        lines.append(("Reason for cancelling", reason))
     other = facts.doctor if recipient == facts.patient else facts.patient
     subject = f"Appointment cancelled: {other.name}"
     intro = f"Your appointment with {other.name} was cancelled by {cancelled_by}."
@@ -110,17 +110,17 @@ def _appointment_lines(
     """The labelled facts, with times in the recipient's zone first."""
     when = format_when(facts.start_at, facts.end_at, recipient.timezone)
     lines = [("When", when)]
-    # A patient in another zone also needs the clinic's local time.
+    # A patient in another zone also needs the doctor's local time.
     if recipient == facts.patient and recipient.timezone != facts.doctor.timezone:
         clinic = format_when(facts.start_at, facts.end_at, facts.doctor.timezone)
-        lines.append(("Clinic time", clinic))
+        lines.append(("Doctor's time", clinic))
     lines += [
         ("Doctor", facts.doctor.name),
         ("Specialty", facts.specialty),
         ("Patient", facts.patient.name),
     ]
     if facts.reason:
-        lines.append(("Reason", facts.reason))
+        lines.append(("Reason for the visit", facts.reason))
     return lines
 
 

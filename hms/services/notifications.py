@@ -64,10 +64,10 @@ def queue_booking_confirmation(*, session: Session, appointment: Appointment) ->
 def queue_cancellation_notice(
     *, session: Session, appointment: Appointment, cancelled_by: User
 ) -> None:
-    """Queue the cancellation notice to the other party.
+    """Queue the cancellation notice to both the patient and the doctor.
 
-    When the patient cancels the doctor is told, and the other way round; when
-    anyone else (an admin) cancels, both are told.
+    The other party learns who cancelled and why; the one who cancelled gets
+    a confirmation. Both get the calendar update that removes the invite.
 
     Args:
         session: The caller's session; rows are added, not committed.
@@ -77,11 +77,13 @@ def queue_cancellation_notice(
     facts = _facts(session=session, appointment=appointment)
     removal = ics.cancellation(facts)
     by_label = _cancelled_by_label(facts, appointment=appointment, user=cancelled_by)
-    for side, recipient in _cancel_recipients(facts, appointment, cancelled_by):
+    for side, recipient in (("patient", facts.patient), ("doctor", facts.doctor)):
+        # The one who cancelled gets it too: their calendar holds the invite.
+        own = cancelled_by.id == getattr(appointment, f"{side}_id")
         content = email_content.cancellation_notice(
             facts,
             recipient=recipient,
-            cancelled_by=by_label,
+            cancelled_by="you" if own else by_label,
             reason=appointment.cancel_reason,
         )
         _queue_email(
@@ -91,18 +93,6 @@ def queue_cancellation_notice(
             content=content,
             ics_text=removal,
         )
-
-
-def _cancel_recipients(
-    facts: AppointmentFacts, appointment: Appointment, cancelled_by: User
-) -> list[tuple[str, Party]]:
-    """Who hears about a cancellation: everyone but the one who cancelled."""
-    sides = [("patient", facts.patient), ("doctor", facts.doctor)]
-    if cancelled_by.id == appointment.patient_id:
-        return sides[1:]
-    if cancelled_by.id == appointment.doctor_id:
-        return sides[:1]
-    return sides
 
 
 def _cancelled_by_label(

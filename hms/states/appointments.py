@@ -83,6 +83,8 @@ class AppointmentsState(AuthState):
         Args:
             form_data: `appointment_id` and `reason`.
         """
+        if self._repeated_submit("cancel", form_data):
+            return None
         self._clear_feedback()
         try:
             user = self._require("patient", "doctor")

@@ -1,6 +1,8 @@
 """Who is logged in: the session cookie, sign-up, login, logout and page guards."""
 
+import json
 import logging
+import time
 
 import reflex as rx
 
@@ -19,6 +21,8 @@ SESSION_COOKIE = "hms_session"
 SECONDS_PER_DAY = 24 * 60 * 60
 ROLES = ("patient", "doctor")
 SIGNUP_FIELDS = ("name", "email", "password", "timezone", "specialty", "role")
+# Identical submits of one form closer than this are a double click.
+DOUBLE_SUBMIT_SECONDS = 3.0
 WRONG_ROLE_MESSAGE = "That page is not available for your account."
 
 
@@ -50,6 +54,10 @@ class AuthState(rx.State):
     # Feedback of the form on screen: messages by field key, and an alert.
     field_errors: dict[str, str] = {}
     alert_message: str = ""
+
+    # Backend only: the last form this tab sent (name, data, when), so a
+    # double click's second submit can be dropped.
+    _last_submit: tuple[str, str, float] = ("", "", 0.0)
 
     # Sign-up choices that change what the form shows.
     signup_role: str = "patient"
@@ -92,6 +100,19 @@ class AuthState(rx.State):
         self.user_name = user.name if user else ""
         self.user_role = user.role if user else ""
         self.user_timezone = user.timezone if user else ""
+
+    def _repeated_submit(self, form: str, form_data: dict) -> bool:
+        """True when this tab just sent the same form with the same data.
+
+        A double click sends a form twice; the second would only show an
+        error ("already booked", "overlaps") next to the first one's success.
+        """
+        now = time.monotonic()
+        fingerprint = json.dumps(form_data, sort_keys=True, default=str)
+        last_form, last_fingerprint, last_at = self._last_submit
+        self._last_submit = (form, fingerprint, now)
+        same = (form, fingerprint) == (last_form, last_fingerprint)
+        return same and now - last_at < DOUBLE_SUBMIT_SECONDS
 
     def _clear_feedback(self) -> None:
         self.field_errors = {}
@@ -219,6 +240,8 @@ class AuthState(rx.State):
             form_data: name, email, password and specialty (role and timezone
                 come from the form's choices).
         """
+        if self._repeated_submit("signup", form_data):
+            return None
         self._clear_feedback()
         try:
             with session_scope() as session:

@@ -106,6 +106,8 @@ class AvailabilityState(AuthState):
         Args:
             form_data: `slot_date` (YYYY-MM-DD), `slot_start`, `slot_end` (HH:MM).
         """
+        if self._repeated_submit("one", form_data):
+            return None
         self._clear_feedback()
         try:
             doctor = self._require("doctor")
@@ -155,6 +157,8 @@ class AvailabilityState(AuthState):
             form_data: `first_day`, `last_day`, `window_start`, `window_end` and
                 `slot_minutes`, plus `weekday_0`..`weekday_6` for ticked boxes.
         """
+        if self._repeated_submit("many", form_data):
+            return None
         self._clear_feedback()
         try:
             doctor = self._require("doctor")
@@ -208,6 +212,8 @@ class AvailabilityState(AuthState):
         Args:
             form_data: `slot_id` and the required `reason`.
         """
+        if self._repeated_submit("remove", form_data):
+            return None
         self._clear_feedback()
         try:
             doctor = self._require("doctor")

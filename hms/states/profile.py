@@ -76,6 +76,8 @@ class ProfileState(AuthState):
         Args:
             form_data: `current_password` and `new_password`.
         """
+        if self._repeated_submit("password", form_data):
+            return None
         self._clear_feedback()
         try:
             user = self._require()

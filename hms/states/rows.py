@@ -91,12 +91,12 @@ def _slot_status(slot: SlotView) -> str:
 
 
 def slot_row(slot: SlotView, viewer_tz: str, clinic_tz: str = "") -> SlotRow:
-    """A slot row in `viewer_tz`, plus the clinic's time when its zone differs."""
+    """A slot row in `viewer_tz`, plus the doctor's time when their zone differs."""
     start, end = slot.start_at, slot.end_at
     time_label = f"{format_time(start, viewer_tz)}–{format_time(end, viewer_tz)}"
     clinic_label = ""
     if clinic_tz and clinic_tz != viewer_tz:
-        clinic_label = format_range(start, end, clinic_tz) + " clinic time"
+        clinic_label = format_range(start, end, clinic_tz) + " doctor's time"
     return SlotRow(
         id=slot.id,
         time_label=f"{time_label} ({viewer_tz})",
@@ -143,7 +143,7 @@ def appointment_row(
         other_tz = appointment.doctor_timezone
     clinic_when = ""
     if other_tz and other_tz != viewer_tz:
-        clinic_when = format_range(start, end, other_tz) + " clinic time"
+        clinic_when = format_range(start, end, other_tz) + " doctor's time"
     return AppointmentRow(
         id=appointment.id,
         when=format_range(start, end, viewer_tz),

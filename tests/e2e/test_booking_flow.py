@@ -132,7 +132,7 @@ def test_book_slot_seen_by_doctor_and_hidden_from_others(
     expect(card).to_contain_text(doctor_name)
     card.get_by_role("link", name="See open times").click()
 
-    # The doctor's page shows the times in New York, with the clinic's time.
+    # The doctor's page shows the times in New York, with the doctor's time.
     patient.wait_for_url(url_of(f"/doctors/{doctor_id}"))
     expect(patient.get_by_role("heading", name=doctor_name)).to_be_visible()
     start, end = at(tomorrow, "09:00", DOCTOR_ZONE), at(tomorrow, "09:30", DOCTOR_ZONE)
@@ -144,7 +144,7 @@ def test_book_slot_seen_by_doctor_and_hidden_from_others(
         has=patient.locator(f"#book-{booked_slot}")
     )
     expect(row).to_contain_text(local_label)
-    expect(row).to_contain_text("09:00–09:30 (Europe/Berlin) clinic time")
+    expect(row).to_contain_text("09:00–09:30 (Europe/Berlin) doctor's time")
 
     reason = "Chest pain when climbing stairs"
     book(patient, booked_slot, reason)

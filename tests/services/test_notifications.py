@@ -68,7 +68,9 @@ def test_queue_booking_confirmation_to_patient_and_doctor(session, appointment):
         "anna@clinic.example",
     )
     assert "Tue 8 Dec 2026, 03:00–03:30 (America/New_York)" in patient["text"]
-    assert "Clinic time: Tue 8 Dec 2026, 09:00–09:30 (Europe/Berlin)" in patient["text"]
+    assert (
+        "Doctor's time: Tue 8 Dec 2026, 09:00–09:30 (Europe/Berlin)" in patient["text"]
+    )
     assert "Tue 8 Dec 2026, 09:00–09:30 (Europe/Berlin)" in doctor["text"]
     assert "Cardiology" in patient["text"]
     assert "Chest pain" in doctor["html"]
@@ -113,14 +115,21 @@ def test_queue_booking_confirmation_name_with_line_break_stays_one_line(session)
         assert "\n" not in payload["to_name"] and "\r" not in payload["to_name"]
 
 
-def test_queue_cancellation_by_patient_tells_doctor_only(session, appointment):
-    """The doctor hears of a patient's cancellation; the patient gets nothing."""
+def test_queue_cancellation_by_patient_tells_doctor_and_confirms(session, appointment):
+    """The doctor hears who cancelled and why; the patient gets a confirmation."""
     patient = session.get(User, appointment.patient_id)
 
     _cancel(session, appointment, patient, reason="Feeling better")
 
     queued = _queued(session)
-    assert list(queued) == [f"email:cancel:{appointment.id}:doctor"]
+    assert set(queued) == {
+        f"email:cancel:{appointment.id}:doctor",
+        f"email:cancel:{appointment.id}:patient",
+    }
+    assert (
+        "was cancelled by you"
+        in queued[f"email:cancel:{appointment.id}:patient"]["text"]
+    )
     notice = queued[f"email:cancel:{appointment.id}:doctor"]
     assert notice["to"] == "anna@clinic.example"
     assert "cancelled by Sam Lee" in notice["text"]
@@ -132,14 +141,17 @@ def test_queue_cancellation_by_patient_tells_doctor_only(session, appointment):
     assert event["UID"] == f"appointment-{appointment.id}@hms"
 
 
-def test_queue_cancellation_by_doctor_tells_patient_only(session, appointment):
+def test_queue_cancellation_by_doctor_tells_patient(session, appointment):
     """The patient hears of a doctor's cancellation, in the patient's zone."""
     doctor = session.get(User, appointment.doctor_id)
 
     _cancel(session, appointment, doctor)
 
     queued = _queued(session)
-    assert list(queued) == [f"email:cancel:{appointment.id}:patient"]
+    assert (
+        "was cancelled by you"
+        in queued[f"email:cancel:{appointment.id}:doctor"]["text"]
+    )
     notice = queued[f"email:cancel:{appointment.id}:patient"]
     assert notice["to"] == "sam@patient.example"
     assert "(America/New_York)" in notice["text"]

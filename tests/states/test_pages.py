@@ -53,7 +53,7 @@ def test_filters_narrow_the_directory(db, make_state):
 
 
 def test_load_doctor_groups_slots_by_day_with_clinic_time(db, make_state):
-    """Open times are grouped by the patient's day; clinic time shown when it differs."""
+    """Open times are grouped by the patient's day; the doctor's time shown when it differs."""
     doctor = make_doctor(db, timezone="Europe/Berlin")
     slot = make_slot(db, doctor=doctor)
     patient = make_patient(db, timezone="America/New_York")
@@ -65,7 +65,7 @@ def test_load_doctor_groups_slots_by_day_with_clinic_time(db, make_state):
     assert state.days[0].title.endswith("(America/New_York)")
     row = state.days[0].slots[0]
     assert row.id == slot.id
-    assert "(Europe/Berlin) clinic time" in row.clinic_label
+    assert "(Europe/Berlin) doctor's time" in row.clinic_label
 
 
 def test_load_doctor_unknown_id_says_not_found(db, make_state):
@@ -329,3 +329,34 @@ def test_submit_password_wrong_current_is_field_error(db, make_state):
     )
 
     assert "password.current_password" in state.field_errors
+
+
+def test_submit_slot_double_click_adds_once_without_error(db, make_state):
+    """The same slot form sent twice at once adds one slot and shows no error."""
+    doctor = make_doctor(db)
+    state = make_state(AvailabilityState, user=doctor)
+    form = {
+        "slot_date": _day_after_tomorrow(),
+        "slot_start": "09:00",
+        "slot_end": "09:30",
+    }
+    state.submit_slot(form)
+
+    second = state.submit_slot(dict(form))
+
+    assert second is None
+    assert state.field_errors == {}
+    assert state.alert_message == ""
+    assert len(db.exec(select(Slot)).all()) == 1
+
+
+def test_submit_slot_changed_form_is_not_a_double_click(db, make_state):
+    """A second, different slot sent right after the first is added too."""
+    doctor = make_doctor(db)
+    state = make_state(AvailabilityState, user=doctor)
+    day = _day_after_tomorrow()
+    state.submit_slot({"slot_date": day, "slot_start": "09:00", "slot_end": "09:30"})
+
+    state.submit_slot({"slot_date": day, "slot_start": "10:00", "slot_end": "10:30"})
+
+    assert len(db.exec(select(Slot)).all()) == 2
