@@ -107,3 +107,22 @@ def make_appointment(
     session.add_all([appointment, slot])
     session.commit()
     return appointment
+
+
+def make_cross_zone_appointment(session: Session, *, start_at: datetime) -> Appointment:
+    """Dr Anna Weber (Cardiology, Europe/Berlin) booked by Sam Lee (New York)."""
+    doctor = make_doctor(
+        session,
+        name="Dr Anna Weber",
+        email="anna@clinic.example",
+        timezone="Europe/Berlin",
+        specialty="Cardiology",
+    )
+    patient = make_patient(
+        session,
+        name="Sam Lee",
+        email="sam@patient.example",
+        timezone="America/New_York",
+    )
+    slot = make_slot(session, doctor=doctor, start_at=start_at)
+    return make_appointment(session, slot=slot, patient=patient, reason="Chest pain")

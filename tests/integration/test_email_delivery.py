@@ -17,7 +17,12 @@ from hms.models import OutboxKind, OutboxMessage, OutboxState, utc_now
 from hms.outbox import DEFAULT_POLICY, DispatchPolicy, Outcome, dispatch_once
 from hms.services.booking import book_slot
 from hms.services.notifications import queue_booking_confirmation
-from tests.factories import make_appointment, make_doctor, make_patient, make_slot
+from tests.factories import (
+    make_cross_zone_appointment,
+    make_doctor,
+    make_patient,
+    make_slot,
+)
 
 # Tue 8 Dec 2026 08:00 UTC: 09:00 in Berlin, 03:00 in New York.
 START = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
@@ -25,23 +30,7 @@ START = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
 
 def _book(session: Session):
     """Queue the confirmation of a Berlin doctor's appointment with a NY patient."""
-    doctor = make_doctor(
-        session,
-        name="Dr Anna Weber",
-        email="anna@clinic.example",
-        timezone="Europe/Berlin",
-        specialty="Cardiology",
-    )
-    patient = make_patient(
-        session,
-        name="Sam Lee",
-        email="sam@patient.example",
-        timezone="America/New_York",
-    )
-    slot = make_slot(session, doctor=doctor, start_at=START)
-    appointment = make_appointment(
-        session, slot=slot, patient=patient, reason="Chest pain"
-    )
+    appointment = make_cross_zone_appointment(session, start_at=START)
     queue_booking_confirmation(session=session, appointment=appointment)
     session.commit()
     return appointment

@@ -15,6 +15,7 @@ from hms.services.notifications import (
 )
 from tests.factories import (
     make_appointment,
+    make_cross_zone_appointment,
     make_doctor,
     make_patient,
     make_slot,
@@ -27,21 +28,7 @@ START = datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def appointment(session):
     """An appointment of a Berlin doctor with a New York patient."""
-    doctor = make_doctor(
-        session,
-        name="Dr Anna Weber",
-        email="anna@clinic.example",
-        timezone="Europe/Berlin",
-        specialty="Cardiology",
-    )
-    patient = make_patient(
-        session,
-        name="Sam Lee",
-        email="sam@patient.example",
-        timezone="America/New_York",
-    )
-    slot = make_slot(session, doctor=doctor, start_at=START)
-    return make_appointment(session, slot=slot, patient=patient, reason="Chest pain")
+    return make_cross_zone_appointment(session, start_at=START)
 
 
 def _queued(session: Session) -> dict[str, dict]:
