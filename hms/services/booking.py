@@ -230,6 +230,13 @@ def cancel_appointment(
     """
     lock_for_writing(session)
     user = _lock_user(session, user_id)
+    # Every writer locks user, then slot, then appointment; the same order
+    # everywhere is what keeps PostgreSQL from deadlocking two of them.
+    slot_id = session.exec(
+        select(Appointment.slot_id).where(Appointment.id == appointment_id)
+    ).first()
+    if slot_id is not None:
+        _lock_slot(session, slot_id)
     query = select(Appointment).where(Appointment.id == appointment_id)
     appointment = session.exec(
         query.with_for_update().execution_options(populate_existing=True)
