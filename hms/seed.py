@@ -120,6 +120,15 @@ def load_demo_clinic() -> list[tuple[str, str]]:
     ]
 
 
+def _show_own_log_on_stdout() -> None:
+    """The command's output is this module's log lines, shown plainly."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry: load the demo clinic and print its logins."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -127,17 +136,21 @@ def main(argv: list[str] | None = None) -> int:
         "--if-empty", action="store_true", help="do nothing if any user exists"
     )
     args = parser.parse_args(argv)
+    _show_own_log_on_stdout()
     with Session(get_engine()) as session:
         if _has_users(session):
             if args.if_empty:
                 return 0
-            print("The database already has users; the demo clinic was not loaded.")
+            logger.warning("The database already has users; the demo was not loaded.")
             return 1
 
     logins = load_demo_clinic()
-    print(f"Demo clinic loaded. Every demo login uses the password: {DEMO_PASSWORD}")
+    # The demo password is public (README); it is no one's real secret.
+    logger.info(
+        "Demo clinic loaded. Every demo login uses the password: %s", DEMO_PASSWORD
+    )
     for email, role in logins:
-        print(f"  {role:8} {email}")
+        logger.info("  %-8s %s", role, email)
     return 0
 
 
