@@ -122,6 +122,8 @@ def load_demo_clinic() -> list[tuple[str, str]]:
 
 def _show_own_log_on_stdout() -> None:
     """The command's output is this module's log lines, shown plainly."""
+    if logger.handlers:
+        return
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
